@@ -1,0 +1,181 @@
+package io.headfuse.formats;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * The architecture of a Llama checkpoint, read from (and written back to) an HF {@code config.json}.
+ * The parsed JSON is kept whole, so keys headfuse does not know survive a round trip untouched; the
+ * {@code with*} methods change only the keys they name.
+ *
+ * <p>Per-layer kv head maps ({@code headfuse.k_head_map} / {@code headfuse.v_head_map}, one array of query-head
+ * to kv-head indices per layer) are headfuse's extension for checkpoints whose K and V heads group differently;
+ * without them query head {@code h} reads kv head {@code h / (heads / kvHeads)}, as in transformers.
+ */
+public record LlamaConfig(
+        int hiddenSize, int numHeads, int numKvHeads, int headDim, int numLayers, int intermediateSize,
+        int vocabSize, double rmsNormEps, double ropeTheta, boolean tieWordEmbeddings, DType dtype,
+        int maxPositions, boolean attentionBias, ObjectNode json) {
+
+    public static final ObjectMapper JSON = new ObjectMapper();
+    public static final String HEADFUSE_KEY = "headfuse";
+
+    public LlamaConfig {
+        json = json.deepCopy();
+    }
+
+    @Override public ObjectNode json() { return json.deepCopy(); }
+
+    /** Reads and validates {@code config.json}. */
+    public static LlamaConfig read(Path file) throws IOException {
+        JsonNode node;
+        try {
+            node = JSON.readTree(Files.readAllBytes(file));
+        } catch (IOException e) {
+            throw new CheckpointException(file, "not valid JSON: " + e.getMessage());
+        }
+        if (!(node instanceof ObjectNode obj)) throw new CheckpointException(file, "expected a JSON object");
+        try {
+            return fromJson(obj);
+        } catch (IllegalArgumentException e) {
+            throw new CheckpointException(file, e.getMessage());
+        }
+    }
+
+
+    /** Builds a config from HF JSON; throws IllegalArgumentException naming the key at fault. */
+    public static LlamaConfig fromJson(ObjectNode obj) {
+        int hidden = positive(obj, "hidden_size");
+        int heads = positive(obj, "num_attention_heads");
+        int kv = obj.hasNonNull("num_key_value_heads") ? positive(obj, "num_key_value_heads") : heads;
+        int headDim = obj.hasNonNull("head_dim") ? positive(obj, "head_dim") : hidden / heads;
+        if (!obj.hasNonNull("head_dim") && hidden % heads != 0)
+            throw new IllegalArgumentException("hidden_size " + hidden + " is not a multiple of num_attention_heads " + heads);
+        if (heads % kv != 0)
+            throw new IllegalArgumentException("num_key_value_heads " + kv + " does not divide num_attention_heads " + heads);
+        if (headDim % 2 != 0) throw new IllegalArgumentException("head_dim " + headDim + " is odd: RoPE needs pairs");
+        int layers = positive(obj, "num_hidden_layers");
+        int inter = positive(obj, "intermediate_size");
+        int vocab = positive(obj, "vocab_size");
+        double eps = obj.path("rms_norm_eps").asDouble(1e-6);
+        double theta = 10000.0;
+        if (obj.path("rope_parameters").hasNonNull("rope_theta")) theta = obj.path("rope_parameters").path("rope_theta").asDouble();
+        else if (obj.hasNonNull("rope_theta")) theta = obj.path("rope_theta").asDouble();
+        String ropeType = obj.path("rope_parameters").path("rope_type").asText("default");
+        if (obj.path("rope_scaling").isObject()) ropeType = obj.path("rope_scaling").path("rope_type").asText(obj.path("rope_scaling").path("type").asText("default"));
+        if (!ropeType.equals("default"))
+            throw new IllegalArgumentException("rope type '" + ropeType + "' is not supported (only default RoPE)");
+        boolean tied = obj.path("tie_word_embeddings").asBoolean(false);
+        String dt = obj.hasNonNull("dtype") ? obj.get("dtype").asText() : obj.path("torch_dtype").asText(null);
+        int maxPos = obj.path("max_position_embeddings").asInt(2048);
+        boolean bias = obj.path("attention_bias").asBoolean(false);
+        String act = obj.path("hidden_act").asText("silu");
+        if (!act.equals("silu")) throw new IllegalArgumentException("hidden_act '" + act + "' is not supported (Llama uses silu)");
+        LlamaConfig c = new LlamaConfig(hidden, heads, kv, headDim, layers, inter, vocab, eps, theta, tied, DType.ofTorchName(dt), maxPos, bias, obj);
+        c.validateHeadMaps();
+        return c;
+    }
+
+    private static int positive(ObjectNode obj, String key) {
+        JsonNode n = obj.get(key);
+        if (n == null || n.isNull()) throw new IllegalArgumentException("missing key '" + key + "'");
+        if (!n.canConvertToInt() || !n.isIntegralNumber() || n.asInt() <= 0)
+            throw new IllegalArgumentException("'" + key + "' must be a positive integer, got " + n);
+        return n.asInt();
+    }
+
+    /** Query heads per kv head. */
+    public int groupSize() { return numHeads / numKvHeads; }
+
+    /** Bytes of K and V cache per token over all layers at {@code dtype}. */
+    public long kvBytesPerToken(DType type) {
+        return 2L * numLayers * numKvHeads * headDim * type.size();
+    }
+
+    /**
+     * For each query head of {@code layer}, the kv head it reads for K ({@code value == false}) or V.
+     * Contiguous groups unless the config carries headfuse's per-layer maps.
+     */
+    public int[] kvHeadMap(int layer, boolean value) {
+        JsonNode maps = json.path(HEADFUSE_KEY).path(value ? "v_head_map" : "k_head_map");
+        int[] map = new int[numHeads];
+        if (maps.isArray()) {
+            JsonNode row = maps.get(layer);
+            for (int h = 0; h < numHeads; h++) map[h] = row.get(h).asInt();
+        } else {
+            for (int h = 0; h < numHeads; h++) map[h] = h / groupSize();
+        }
+        return map;
+    }
+
+    /** True when the config carries per-layer K/V head maps (not loadable by plain transformers). */
+    public boolean hasHeadMaps() { return json.path(HEADFUSE_KEY).has("k_head_map"); }
+
+    private void validateHeadMaps() {
+        for (String key : new String[] {"k_head_map", "v_head_map"}) {
+            JsonNode maps = json.path(HEADFUSE_KEY).path(key);
+            if (maps.isMissingNode()) continue;
+            if (!maps.isArray() || maps.size() != numLayers)
+                throw new IllegalArgumentException("headfuse." + key + " must hold one array per layer (" + numLayers + ")");
+            for (JsonNode row : maps) {
+                if (!row.isArray() || row.size() != numHeads)
+                    throw new IllegalArgumentException("headfuse." + key + " rows must have one entry per query head (" + numHeads + ")");
+                for (JsonNode v : row)
+                    if (!v.canConvertToInt() || v.asInt() < 0 || v.asInt() >= numKvHeads)
+                        throw new IllegalArgumentException("headfuse." + key + " entry " + v + " is not a kv head index below " + numKvHeads);
+            }
+        }
+    }
+
+    /** A copy with {@code num_key_value_heads} set and any head maps removed. */
+    public LlamaConfig withKvHeads(int kv) {
+        ObjectNode j = json.deepCopy();
+        j.put("num_key_value_heads", kv);
+        if (j.path(HEADFUSE_KEY).isObject()) {
+            ((ObjectNode) j.get(HEADFUSE_KEY)).remove("k_head_map");
+            ((ObjectNode) j.get(HEADFUSE_KEY)).remove("v_head_map");
+            if (j.get(HEADFUSE_KEY).isEmpty()) j.remove(HEADFUSE_KEY);
+        }
+        return fromJson(j);
+    }
+
+    /** A copy whose layers read K and V through the given maps ([layer][query head] -> kv head). */
+    public LlamaConfig withHeadMaps(int[][] kMap, int[][] vMap) {
+        ObjectNode j = json.deepCopy();
+        ObjectNode ext = j.path(HEADFUSE_KEY).isObject() ? (ObjectNode) j.get(HEADFUSE_KEY) : j.putObject(HEADFUSE_KEY);
+        ext.set("k_head_map", toJson(kMap));
+        ext.set("v_head_map", toJson(vMap));
+        return fromJson(j);
+    }
+
+    private static ArrayNode toJson(int[][] maps) {
+        ArrayNode arr = JSON.createArrayNode();
+        for (int[] row : maps) {
+            ArrayNode r = arr.addArray();
+            for (int v : row) r.add(v);
+        }
+        return arr;
+    }
+
+    /** A copy whose stored dtype is {@code type}, written in the key style the input used. */
+    public LlamaConfig withDtype(DType type) {
+        ObjectNode j = json.deepCopy();
+        if (j.has("dtype") || !j.has("torch_dtype")) j.put("dtype", type.torchName());
+        if (j.has("torch_dtype")) j.put("torch_dtype", type.torchName());
+        return fromJson(j);
+    }
+
+    /** Pretty-printed JSON, as transformers writes it. */
+    public String toJsonString() {
+        try {
+            return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(json) + "\n";
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
