@@ -1,0 +1,113 @@
+package io.headfuse.converter;
+
+import io.headfuse.formats.CastTensor;
+import io.headfuse.formats.Checkpoint;
+import io.headfuse.formats.Checkpoints;
+import io.headfuse.formats.DType;
+import io.headfuse.formats.LlamaConfig;
+import io.headfuse.formats.LlamaShapes;
+import io.headfuse.formats.TensorSource;
+import io.headfuse.formats.calib.CalibrationStats;
+import io.headfuse.formats.safetensors.HfCheckpointWriter;
+import io.headfuse.formats.safetensors.SafetensorsWriter;
+import io.headfuse.fusion.FusionPlan;
+import io.headfuse.fusion.FusionRequest;
+import io.headfuse.fusion.FusionResult;
+import io.headfuse.fusion.FusionStrategy;
+import io.headfuse.fusion.Strategies;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The library entry point. A pipeline converts a checkpoint with one call:
+ * <pre>{@code
+ * ConversionReport r = Headfuse.convert(ConvertOptions.of(Path.of("llama-mha"), Path.of("llama-gqa4"), 4));
+ * }</pre>
+ * Any supported input format is read (HF safetensors, Meta .pth, llama2.c .bin); the output is always an HF
+ * folder that transformers loads unchanged (unless K and V are grouped differently, see {@link ConversionReport}).
+ */
+public final class Headfuse {
+    private Headfuse() {}
+
+    /** Describes a checkpoint without converting it. */
+    public static ModelInfo inspect(Path model) throws IOException {
+        try (Checkpoint ckpt = Checkpoints.open(model)) {
+            return ModelInfo.of(ckpt);
+        }
+    }
+
+    public static ConversionReport convert(ConvertOptions o) throws IOException {
+        return convert(o, Progress.NONE);
+    }
+
+    public static ConversionReport convert(ConvertOptions o, Progress progress) throws IOException {
+        long t0 = System.nanoTime();
+        HfCheckpointWriter.checkTarget(o.out(), o.force(), List.of(o.model()));
+        try (Checkpoint in = Checkpoints.open(o.model())) {
+            FusionStrategy strategy = Strategies.byName(o.strategy());
+            FusionRequest request = request(in, strategy, o, progress);
+            FusionPlan plan = strategy.plan(in, request);
+            FusionResult result = strategy.apply(in, plan, request);
+
+            DType before = in.storedDtype();
+            DType after = o.dtype() != null ? o.dtype() : before;
+            List<TensorSource> tensors = outputTensors(in, result, after);
+            LlamaConfig config = result.config().withDtype(after);
+            int shards = SafetensorsWriter.plan(tensors, o.shardSize()).size();
+            long total = tensors.stream().mapToLong(TensorSource::byteSize).sum();
+
+            ConversionReport report = new ConversionReport(in.source(), in.format(), o.out(), plan, in.config().numKvHeads(), plan.kvHeads(),
+                    before, after, in.config().kvBytesPerToken(before), config.kvBytesPerToken(after), shards, !config.hasHeadMaps(), 0);
+            progress.start("convert", total, "MiB", 1 << 20);
+            ConversionReport[] done = new ConversionReport[1];
+            try {
+                HfCheckpointWriter.write(o.out(), new HfCheckpointWriter.Contents(config, tensors, in.sideFiles(), () -> {
+                    done[0] = withWall(report, (System.nanoTime() - t0) / 1e9);
+                    return Map.of(ConversionReport.FILE, done[0].toJsonString());
+                }), o.shardSize(), o.force(), List.of(o.model()), progress::advance);
+            } finally {
+                progress.close();
+            }
+            return done[0];
+        }
+    }
+
+    /** The groups a strategy would choose, without writing anything ({@code headfuse plan}). */
+    public static FusionPlan plan(ConvertOptions o, Progress progress) throws IOException {
+        try (Checkpoint in = Checkpoints.open(o.model())) {
+            FusionStrategy strategy = Strategies.byName(o.strategy());
+            return strategy.plan(in, request(in, strategy, o, progress));
+        }
+    }
+
+    private static FusionRequest request(Checkpoint in, FusionStrategy strategy, ConvertOptions o, Progress progress) throws IOException {
+        LlamaShapes.validate(in);
+        LlamaConfig c = in.config();
+        if (o.kvHeads() <= 0 || c.numHeads() % o.kvHeads() != 0)
+            throw new IllegalArgumentException("--kv-heads " + o.kvHeads() + " does not divide the " + c.numHeads() + " attention heads of " + in.source());
+        CalibrationStats stats = null;
+        if (strategy.needsCalibration()) {
+            if (o.calibFiles().isEmpty()) throw new IllegalArgumentException("strategy " + strategy.name() + " needs calibration text: pass --calib FILE");
+            stats = Calibration.gather(in, o.calibFiles(), o.calibTokens(), progress);
+        }
+        return new FusionRequest(o.kvHeads(), stats);
+    }
+
+    /** Input tensors in canonical order, each replaced where the strategy rewrote it, cast to the output dtype. */
+    static List<TensorSource> outputTensors(Checkpoint in, FusionResult result, DType dtype) {
+        List<TensorSource> out = new ArrayList<>();
+        for (TensorSource t : LlamaShapes.canonicalOrder(in.tensors())) {
+            TensorSource r = result.replacements().getOrDefault(t.name(), t);
+            out.add(CastTensor.of(r, dtype));
+        }
+        return out;
+    }
+
+    private static ConversionReport withWall(ConversionReport r, double wall) {
+        return new ConversionReport(r.input(), r.inputFormat(), r.output(), r.plan(), r.kvHeadsBefore(), r.kvHeadsAfter(), r.dtypeBefore(),
+                r.dtypeAfter(), r.kvBytesPerTokenBefore(), r.kvBytesPerTokenAfter(), r.shards(), r.hfCompatible(), wall);
+    }
+}

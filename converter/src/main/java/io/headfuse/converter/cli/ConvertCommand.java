@@ -1,0 +1,90 @@
+package io.headfuse.converter.cli;
+
+import io.headfuse.converter.ConsoleProgress;
+import io.headfuse.converter.ConversionReport;
+import io.headfuse.converter.ConvertOptions;
+import io.headfuse.converter.Headfuse;
+import io.headfuse.converter.Progress;
+import io.headfuse.converter.Units;
+import io.headfuse.formats.DType;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.List;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.Option;
+import org.apache.commons.cli.Options;
+
+/** {@code headfuse convert}: MHA (or GQA) in, GQA/MQA HF checkpoint out. */
+final class ConvertCommand implements Command {
+    /** The model shipped in the repo, used when --model is left out. */
+    static final Path DEFAULT_MODEL = Path.of(System.getProperty("headfuse.home", "."), "models", "headfuse-mha-s");
+
+    @Override public String name() { return "convert"; }
+    @Override public String summary() { return "rewrite a checkpoint's K/V heads for fewer kv heads (GQA/MQA) and write an HF checkpoint"; }
+    @Override public String usage() { return "[--model IN] --out OUT --kv-heads N [--strategy mean|asym] [--dtype bf16|f16|f32] [--shard-size SIZE] [--force]"; }
+
+    @Override
+    public Options options() {
+        return ConvertArgs.options();
+    }
+
+    @Override
+    public int run(CommandLine cl, PrintStream out) throws Exception {
+        ConvertOptions o = ConvertArgs.parse(cl, true);
+        try (Progress progress = new ConsoleProgress()) {
+            ConversionReport r = Headfuse.convert(o, progress);
+            out.println(r.summary());
+        }
+        return 0;
+    }
+
+    /** Options shared by convert and plan. */
+    static final class ConvertArgs {
+        private ConvertArgs() {}
+
+        static Options options() {
+            Options o = new Options();
+            o.addOption(Option.builder().longOpt("model").hasArg().argName("IN").desc("input checkpoint: HF folder, Meta folder or llama2.c .bin (default: the embedded models/headfuse-mha-s)").get());
+            o.addOption(Option.builder().longOpt("out").hasArg().argName("OUT").desc("output folder (must not exist unless --force)").get());
+            o.addOption(Option.builder().longOpt("kv-heads").hasArg().argName("N").desc("kv heads after conversion; must divide the head count (1 = MQA)").get());
+            o.addOption(Option.builder().longOpt("strategy").hasArg().argName("NAME").desc("mean (GQA paper mean-pooling, default) or asym (activation-informed grouping)").get());
+            o.addOption(Option.builder().longOpt("dtype").hasArg().argName("T").desc("output dtype: bf16, f16 or f32 (default: as stored)").get());
+            o.addOption(Option.builder().longOpt("shard-size").hasArg().argName("SIZE").desc("largest shard, e.g. 5GB (default), 500MB, 2GiB").get());
+            o.addOption(Option.builder().longOpt("force").desc("replace an existing output folder").get());
+            o.addOption(Option.builder().longOpt("calib").hasArgs().argName("FILE").desc("calibration text file(s) (asym)").get());
+            o.addOption(Option.builder().longOpt("calib-tokens").hasArg().argName("N").desc("calibration tokens (default 65536)").get());
+            o.addOption(Option.builder().longOpt("align").desc("align heads before merging them (asym)").get());
+            o.addOption(Option.builder().longOpt("lsq").desc("pool each group by least squares instead of the mean (asym)").get());
+            o.addOption(Option.builder().longOpt("coupled").desc("one grouping for K and V, loadable by plain transformers (asym)").get());
+            o.addOption(Option.builder().longOpt("seed").hasArg().argName("S").desc("seed of the grouping search (asym, default 0)").get());
+            return o;
+        }
+
+        static ConvertOptions parse(CommandLine cl, boolean needOut) throws UsageException {
+            Path model = cl.hasOption("model") ? Path.of(cl.getOptionValue("model")) : DEFAULT_MODEL;
+            Path out = needOut ? Args.path(cl, "out") : Path.of(cl.getOptionValue("out", "."));
+            int kv = Args.intValue(cl, "kv-heads", -1);
+            if (kv == -1) throw new UsageException("missing required option --kv-heads");
+            if (kv <= 0) throw new UsageException("--kv-heads must be positive, got " + kv);
+            ConvertOptions o = ConvertOptions.of(model, out, kv).withStrategy(cl.getOptionValue("strategy", "mean")).withForce(cl.hasOption("force"));
+            if (cl.hasOption("dtype")) {
+                try {
+                    o = o.withDtype(DType.parse(cl.getOptionValue("dtype")));
+                } catch (IllegalArgumentException e) {
+                    throw new UsageException(e.getMessage());
+                }
+            }
+            if (cl.hasOption("shard-size")) {
+                try {
+                    o = o.withShardSize(Units.parseSize(cl.getOptionValue("shard-size")));
+                } catch (NumberFormatException e) {
+                    throw new UsageException("--shard-size expects a size such as 5GB or 500MB, got '" + cl.getOptionValue("shard-size") + "'");
+                }
+            }
+            String[] calib = cl.getOptionValues("calib");
+            o = o.withCalibration(calib == null ? List.of() : java.util.Arrays.stream(calib).map(Path::of).toList(),
+                    Args.intValue(cl, "calib-tokens", ConvertOptions.DEFAULT_CALIB_TOKENS));
+            return o.withAsym(cl.hasOption("align"), cl.hasOption("lsq"), cl.hasOption("coupled"), Args.longValue(cl, "seed", 0));
+        }
+    }
+}

@@ -1,0 +1,71 @@
+package io.headfuse.formats;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** The tensors a Llama checkpoint must hold, their shapes, and the canonical order headfuse writes them in. */
+public final class LlamaShapes {
+    private LlamaShapes() {}
+
+    /** Expected shape of every required tensor (biases only when the config says attention_bias). */
+    public static Map<String, long[]> expected(LlamaConfig c) {
+        Map<String, long[]> m = new LinkedHashMap<>();
+        long h = c.hiddenSize(), q = (long) c.numHeads() * c.headDim(), kv = (long) c.numKvHeads() * c.headDim(), f = c.intermediateSize();
+        m.put(LlamaNames.EMBED, new long[] {c.vocabSize(), h});
+        for (int i = 0; i < c.numLayers(); i++) {
+            m.put(LlamaNames.inputNorm(i), new long[] {h});
+            m.put(LlamaNames.q(i), new long[] {q, h});
+            m.put(LlamaNames.k(i), new long[] {kv, h});
+            m.put(LlamaNames.v(i), new long[] {kv, h});
+            m.put(LlamaNames.o(i), new long[] {h, q});
+            if (c.attentionBias()) {
+                m.put(LlamaNames.qBias(i), new long[] {q});
+                m.put(LlamaNames.kBias(i), new long[] {kv});
+                m.put(LlamaNames.vBias(i), new long[] {kv});
+            }
+            m.put(LlamaNames.postNorm(i), new long[] {h});
+            m.put(LlamaNames.gate(i), new long[] {f, h});
+            m.put(LlamaNames.up(i), new long[] {f, h});
+            m.put(LlamaNames.down(i), new long[] {h, f});
+        }
+        m.put(LlamaNames.NORM, new long[] {h});
+        if (!c.tieWordEmbeddings()) m.put(LlamaNames.LM_HEAD, new long[] {c.vocabSize(), h});
+        return m;
+    }
+
+    /** Checks that every required tensor is present with its expected shape; the error names the file and tensor. */
+    public static void validate(Checkpoint ckpt) throws IOException {
+        Map<String, TensorSource> byName = new LinkedHashMap<>();
+        for (TensorSource t : ckpt.tensors()) byName.put(t.name(), t);
+        for (var e : expected(ckpt.config()).entrySet()) {
+            TensorSource t = byName.get(e.getKey());
+            if (t == null) throw new CheckpointException(ckpt.source(), "tensor " + e.getKey() + " is missing");
+            if (!Arrays.equals(t.shape(), e.getValue()))
+                throw new CheckpointException(fileOf(t, ckpt.source()), "tensor " + e.getKey() + " has shape " + Arrays.toString(t.shape())
+                        + " but the config implies " + Arrays.toString(e.getValue()));
+        }
+    }
+
+    private static Path fileOf(TensorSource t, Path dflt) { return t instanceof MappedTensor m ? m.file() : dflt; }
+
+    /**
+     * Canonical order: embedding, then each layer in numeric order (names sorted within a layer), then the rest
+     * (final norm, head) sorted. Any input order gives the same output order, hence the same bytes.
+     */
+    public static List<TensorSource> canonicalOrder(List<TensorSource> tensors) {
+        Comparator<TensorSource> cmp = Comparator.comparingInt((TensorSource t) -> rank(t.name()))
+                .thenComparingInt(t -> LlamaNames.layerOf(t.name()))
+                .thenComparing(TensorSource::name);
+        return tensors.stream().sorted(cmp).toList();
+    }
+
+    private static int rank(String name) {
+        if (name.equals(LlamaNames.EMBED)) return 0;
+        return LlamaNames.layerOf(name) >= 0 ? 1 : 2;
+    }
+}

@@ -1,0 +1,15 @@
+package io.headfuse.fusion;
+
+import io.headfuse.formats.calib.CalibrationStats;
+
+/**
+ * What a strategy is asked for: the kv head count, and (for activation-informed strategies) calibration
+ * statistics gathered by running the original model.
+ */
+public record FusionRequest(int kvHeads, CalibrationStats calibration) {
+    public FusionRequest {
+        if (kvHeads <= 0) throw new IllegalArgumentException("--kv-heads must be positive, got " + kvHeads);
+    }
+
+    public static FusionRequest of(int kvHeads) { return new FusionRequest(kvHeads, null); }
+}
