@@ -54,13 +54,19 @@ public final class HfCheckpointWriter {
         Path abs = target.toAbsolutePath().normalize();
         Files.createDirectories(abs.getParent());
         Path staging = Files.createTempDirectory(abs.getParent(), "." + abs.getFileName() + ".headfuse-");
+        // A temp folder is created private (rwx------); the published checkpoint should read like any other folder.
+        try {
+            Files.setPosixFilePermissions(staging, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        } catch (UnsupportedOperationException notPosix) {
+            // keep the default permissions
+        }
         Thread cleanup = new Thread(() -> deleteQuietly(staging));
         Runtime.getRuntime().addShutdownHook(cleanup);
         boolean done = false;
         try {
             SafetensorsWriter.write(staging, contents.tensors(), shardSize, progress);
             Files.writeString(staging.resolve("config.json"), contents.config().toJsonString());
-            for (Path f : contents.copiedFiles()) Files.copy(f, staging.resolve(f.getFileName().toString()), StandardCopyOption.COPY_ATTRIBUTES);
+            for (Path f : contents.copiedFiles()) Files.copy(f, staging.resolve(f.getFileName().toString()));
             for (var e : contents.generatedFiles().get().entrySet()) Files.writeString(staging.resolve(e.getKey()), e.getValue());
             publish(staging, abs, force);
             done = true;
