@@ -44,19 +44,19 @@ final class ConvertCommand implements Command {
 
         static Options options() {
             Options o = new Options();
-            o.addOption(Option.builder().longOpt("model").hasArg().argName("IN").desc("input checkpoint: HF folder, Meta folder or llama2.c .bin (default: the embedded models/headfuse-mha-s)").get());
-            o.addOption(Option.builder().longOpt("out").hasArg().argName("OUT").desc("output folder (must not exist unless --force)").get());
-            o.addOption(Option.builder().longOpt("kv-heads").hasArg().argName("N").desc("kv heads after conversion; must divide the head count (1 = MQA)").get());
-            o.addOption(Option.builder().longOpt("strategy").hasArg().argName("NAME").desc("mean (GQA paper mean-pooling, default) or asym (activation-informed grouping)").get());
-            o.addOption(Option.builder().longOpt("dtype").hasArg().argName("T").desc("output dtype: bf16, f16 or f32 (default: as stored)").get());
-            o.addOption(Option.builder().longOpt("shard-size").hasArg().argName("SIZE").desc("largest shard, e.g. 5GB (default), 500MB, 2GiB").get());
-            o.addOption(Option.builder().longOpt("force").desc("replace an existing output folder").get());
-            o.addOption(Option.builder().longOpt("calib").hasArgs().argName("FILE").desc("calibration text file(s) (asym)").get());
-            o.addOption(Option.builder().longOpt("calib-tokens").hasArg().argName("N").desc("calibration tokens (default 65536)").get());
-            o.addOption(Option.builder().longOpt("align").desc("align heads before merging them (asym)").get());
-            o.addOption(Option.builder().longOpt("lsq").desc("pool each group by least squares instead of the mean (asym)").get());
-            o.addOption(Option.builder().longOpt("coupled").desc("one grouping for K and V, loadable by plain transformers (asym)").get());
-            o.addOption(Option.builder().longOpt("seed").hasArg().argName("S").desc("seed of the grouping search (asym, default 0)").get());
+            o.addOption(Option.builder().longOpt("model").hasArg().argName("IN").desc("input checkpoint: HF folder, Meta folder or llama2.c .bin (default: the embedded models/headfuse-mha-s)").build());
+            o.addOption(Option.builder().longOpt("out").hasArg().argName("OUT").desc("output folder (must not exist unless --force)").build());
+            o.addOption(Option.builder().longOpt("kv-heads").hasArg().argName("N").desc("kv heads after conversion; must divide the head count (1 = MQA)").build());
+            o.addOption(Option.builder().longOpt("strategy").hasArg().argName("NAME").desc("mean (GQA paper mean-pooling, default) or asym (activation-informed grouping)").build());
+            o.addOption(Option.builder().longOpt("dtype").hasArg().argName("T").desc("output dtype: bf16, f16 or f32 (default: as stored)").build());
+            o.addOption(Option.builder().longOpt("shard-size").hasArg().argName("SIZE").desc("largest shard, e.g. 5GB (default), 500MB, 2GiB").build());
+            o.addOption(Option.builder().longOpt("force").desc("replace an existing output folder").build());
+            o.addOption(Option.builder().longOpt("calib").hasArgs().argName("FILE").desc("calibration text file(s) (asym)").build());
+            o.addOption(Option.builder().longOpt("calib-tokens").hasArg().argName("N").desc("calibration tokens (default 65536)").build());
+            o.addOption(Option.builder().longOpt("align").desc("align heads before merging them (asym)").build());
+            o.addOption(Option.builder().longOpt("lsq").desc("pool each group by least squares instead of the mean (asym)").build());
+            o.addOption(Option.builder().longOpt("coupled").desc("one grouping for K and V, loadable by plain transformers (asym)").build());
+            o.addOption(Option.builder().longOpt("seed").hasArg().argName("S").desc("seed of the grouping search (asym, default 0)").build());
             return o;
         }
 
