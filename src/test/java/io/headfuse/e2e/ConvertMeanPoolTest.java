@@ -70,6 +70,20 @@ class ConvertMeanPoolTest {
         assertTrue(Files.exists(out.resolve("tok512.bin")), "tokenizer copied");
     }
 
+    @ParameterizedTest(name = "{0} -> {1} kv heads like the HF model")
+    @CsvSource({"stories260K-mha-meta,8", "stories260K-mha-meta,4", "stories260K-mha-llama2c/stories260K-mha.bin,8", "stories260K-mha-llama2c/stories260K-mha.bin,2"})
+    void metaAndLlama2cConvertLikeHf(String input, int kv) throws IOException {
+        Path fromHf = tmp.resolve("hf"), fromOther = tmp.resolve("other");
+        Headfuse.convert(ConvertOptions.of(Assets.model("stories260K-mha-hf"), fromHf, kv));
+        ConversionReport r = Headfuse.convert(ConvertOptions.of(Assets.model(input), fromOther, kv));
+        assertEquals(kv, r.kvHeadsAfter());
+        try (Checkpoint a = Checkpoints.open(fromHf); Checkpoint b = Checkpoints.open(fromOther)) {
+            assertSameTensors(a, b);
+            assertEquals(a.config().tieWordEmbeddings(), b.config().tieWordEmbeddings());
+            assertEquals(a.config().intermediateSize(), b.config().intermediateSize());
+        }
+    }
+
     @ParameterizedTest(name = "{0} -> {1} kv heads")
     @CsvSource({"headfuse-mha-s,4", "headfuse-mha-s,2", "headfuse-mha-s,1", "headfuse-mha-m,4", "headfuse-mha-m,2", "headfuse-mha-m,1"})
     void headfuseModelsPoolExactly(String model, int kv) throws IOException {
