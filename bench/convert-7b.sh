@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 WORK="${1:-/tmp/headfuse-bench}"; ROUNDS="${2:-2}"
 export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
 ./headfuse --help >/dev/null   # builds on first use
+export HEADFUSE_NO_BUILD=1     # no rebuild inside the timed runs
 CP="formats/target/headfuse-formats-0.1.0-SNAPSHOT.jar:$(cat converter/target/classpath.txt)"
 rm -rf "$WORK"; mkdir -p "$WORK"
 if [ "${SMALL:-0}" = 1 ]; then ARGS="4 4096 32 11008 32000 1000000000"; else ARGS=""; fi
