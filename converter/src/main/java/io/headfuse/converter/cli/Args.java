@@ -1,6 +1,7 @@
 package io.headfuse.converter.cli;
 
 import java.nio.file.Path;
+import java.util.function.Function;
 import org.apache.commons.cli.CommandLine;
 
 /** Typed access to option values, turning malformed ones into usage errors. */
@@ -16,32 +17,24 @@ final class Args {
     static Path path(CommandLine cl, String opt) throws UsageException { return Path.of(required(cl, opt)); }
 
     static int intValue(CommandLine cl, String opt, int dflt) throws UsageException {
-        String v = cl.getOptionValue(opt);
-        if (v == null) return dflt;
-        try {
-            return Integer.parseInt(v.trim());
-        } catch (NumberFormatException e) {
-            throw new UsageException("--" + opt + " expects a whole number, got '" + v + "'");
-        }
+        return parsed(cl, opt, dflt, Integer::parseInt, "a whole number");
     }
 
     static long longValue(CommandLine cl, String opt, long dflt) throws UsageException {
-        String v = cl.getOptionValue(opt);
-        if (v == null) return dflt;
-        try {
-            return Long.parseLong(v.trim());
-        } catch (NumberFormatException e) {
-            throw new UsageException("--" + opt + " expects a whole number, got '" + v + "'");
-        }
+        return parsed(cl, opt, dflt, Long::parseLong, "a whole number");
     }
 
     static double doubleValue(CommandLine cl, String opt, double dflt) throws UsageException {
+        return parsed(cl, opt, dflt, Double::parseDouble, "a number");
+    }
+
+    private static <T> T parsed(CommandLine cl, String opt, T dflt, Function<String, T> parse, String what) throws UsageException {
         String v = cl.getOptionValue(opt);
         if (v == null) return dflt;
         try {
-            return Double.parseDouble(v.trim());
+            return parse.apply(v.trim());
         } catch (NumberFormatException e) {
-            throw new UsageException("--" + opt + " expects a number, got '" + v + "'");
+            throw new UsageException("--" + opt + " expects " + what + ", got '" + v + "'");
         }
     }
 }
