@@ -28,8 +28,17 @@ public final class Floats {
         long base = from * type.size();
         switch (type) {
             case F32 -> MemorySegment.copy(src, F32, base, out, 0, count);
-            case BF16 -> { for (int i = 0; i < count; i++) out[i] = bf16ToFloat(src.get(I16, base + 2L * i)); }
-            case F16 -> { for (int i = 0; i < count; i++) out[i] = Float.float16ToFloat(src.get(I16, base + 2L * i)); }
+            case BF16 -> {
+                // bulk copy then a plain loop over arrays: the JIT vectorises it, per-element segment reads it does not
+                short[] raw = new short[count];
+                MemorySegment.copy(src, I16, base, raw, 0, count);
+                for (int i = 0; i < count; i++) out[i] = Float.intBitsToFloat(raw[i] << 16);
+            }
+            case F16 -> {
+                short[] raw = new short[count];
+                MemorySegment.copy(src, I16, base, raw, 0, count);
+                for (int i = 0; i < count; i++) out[i] = Float.float16ToFloat(raw[i]);
+            }
             case F64 -> { for (int i = 0; i < count; i++) out[i] = (float) src.get(F64, base + 8L * i); }
             default -> throw new IllegalArgumentException("cannot read " + type + " as floats");
         }
@@ -41,8 +50,16 @@ public final class Floats {
         long base = from * type.size();
         switch (type) {
             case F32 -> MemorySegment.copy(values, offset, dst, F32, base, count);
-            case BF16 -> { for (int i = 0; i < count; i++) dst.set(I16, base + 2L * i, floatToBf16(values[offset + i])); }
-            case F16 -> { for (int i = 0; i < count; i++) dst.set(I16, base + 2L * i, Float.floatToFloat16(values[offset + i])); }
+            case BF16 -> {
+                short[] raw = new short[count];
+                for (int i = 0; i < count; i++) raw[i] = floatToBf16(values[offset + i]);
+                MemorySegment.copy(raw, 0, dst, I16, base, count);
+            }
+            case F16 -> {
+                short[] raw = new short[count];
+                for (int i = 0; i < count; i++) raw[i] = Float.floatToFloat16(values[offset + i]);
+                MemorySegment.copy(raw, 0, dst, I16, base, count);
+            }
             case F64 -> { for (int i = 0; i < count; i++) dst.set(F64, base + 8L * i, values[offset + i]); }
             default -> throw new IllegalArgumentException("cannot write floats as " + type);
         }

@@ -80,13 +80,16 @@ public final class SafetensorsWriter {
             Channels2.writeFully(out, len);
             Channels2.writeFully(out, ByteBuffer.wrap(header));
             long written = 0;
-            for (TensorSource t : tensors) {
-                long before = out.position();
-                t.copyTo(out);
-                if (out.position() - before != t.byteSize())
-                    throw new IOException("tensor " + t.name() + " produced " + (out.position() - before) + " bytes, expected " + t.byteSize());
-                written += t.byteSize();
-                if (progress != null) progress.accept(t.byteSize());
+            try (Prefetcher ahead = new Prefetcher(tensors)) {
+                for (int i = 0; i < tensors.size(); i++) {
+                    TensorSource t = ahead.get(i);
+                    long before = out.position();
+                    t.copyTo(out);
+                    if (out.position() - before != t.byteSize())
+                        throw new IOException("tensor " + t.name() + " produced " + (out.position() - before) + " bytes, expected " + t.byteSize());
+                    written += t.byteSize();
+                    if (progress != null) progress.accept(t.byteSize());
+                }
             }
             out.force(true);
             return written;
