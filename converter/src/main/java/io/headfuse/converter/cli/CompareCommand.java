@@ -1,0 +1,74 @@
+package io.headfuse.converter.cli;
+
+import ai.djl.Device;
+import io.headfuse.converter.cli.EvalCommand.EvalArgs;
+import io.headfuse.uptrain.eval.Comparison;
+import io.headfuse.uptrain.eval.ComparisonResult;
+import io.headfuse.uptrain.eval.EvalOptions;
+import io.headfuse.uptrain.eval.Perplexity;
+import io.headfuse.uptrain.model.LlamaModel;
+import io.headfuse.uptrain.tokenizer.TextTokenizer;
+import io.headfuse.uptrain.tokenizer.Tokenizers;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.Option;
+import org.apache.commons.cli.Options;
+
+/** {@code headfuse compare}: a conversion's before/after report (both perplexities and KL(teacher || student)). */
+final class CompareCommand implements Command {
+    @Override public String name() { return "compare"; }
+    @Override public String summary() { return "perplexity of teacher and student, and mean per-token KL(teacher || student)"; }
+    @Override public String usage() { return "--teacher A --student B --data FILE... [--window L] [--device cpu|gpu] [--max-tokens N] [--from F] [--json OUT]"; }
+
+    @Override
+    public Options options() {
+        Options o = new Options();
+        o.addOption(Option.builder().longOpt("teacher").hasArg().argName("A").desc("the reference checkpoint (its tokenizer is used)").build());
+        o.addOption(Option.builder().longOpt("student").hasArg().argName("B").desc("the checkpoint measured against it (same vocabulary)").build());
+        o.addOption(Option.builder().longOpt("data").hasArgs().argName("FILE").desc("UTF-8 text file(s)").build());
+        EvalArgs.addCommon(o);
+        o.addOption(Option.builder().longOpt("json").hasArg().argName("OUT").desc("also write the result as JSON to OUT").build());
+        return o;
+    }
+
+    @Override
+    public int run(CommandLine cl, PrintStream out) throws Exception {
+        if (!cl.hasOption("teacher")) throw new UsageException("missing required option --teacher");
+        if (!cl.hasOption("student")) throw new UsageException("missing required option --student");
+        Path teacherDir = EvalArgs.model(cl, "teacher");
+        Path studentDir = EvalArgs.model(cl, "student");
+        List<Path> data = EvalArgs.dataFiles(cl);
+        EvalOptions o = EvalArgs.evalOptions(cl);
+        Device device = EvalArgs.device(cl);
+        Path json = cl.hasOption("json") ? Path.of(cl.getOptionValue("json")) : null;
+        List<String> texts = new ArrayList<>();
+        for (Path f : data) texts.add(Perplexity.readText(f));
+        Map<String, ComparisonResult> results = new LinkedHashMap<>();
+        try (LlamaModel teacher = LlamaModel.load(teacherDir, device);
+             LlamaModel student = LlamaModel.load(studentDir, device);
+             TextTokenizer tok = Tokenizers.forModel(teacherDir)) {
+            for (int i = 0; i < data.size(); i++) {
+                ComparisonResult r = Comparison.run(teacher, student, tok, texts.get(i), o.withLabel(data.get(i).getFileName().toString()));
+                results.put(data.get(i).toString(), r);
+                out.println(data.get(i) + ": " + r);
+            }
+        }
+        ComparisonResult all = ComparisonResult.combine(List.copyOf(results.values()));
+        if (results.size() > 1) out.println("all: " + all);
+        if (json != null) {
+            Map<String, Object> doc = new LinkedHashMap<>(all.toJson());
+            if (results.size() > 1) {
+                Map<String, Object> files = new LinkedHashMap<>();
+                results.forEach((k, v) -> files.put(k, v.toJson()));
+                doc.put("files", files);
+            }
+            EvalArgs.writeJson(json, doc);
+        }
+        return 0;
+    }
+}

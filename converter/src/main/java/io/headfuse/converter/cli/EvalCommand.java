@@ -1,0 +1,132 @@
+package io.headfuse.converter.cli;
+
+import ai.djl.Device;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.headfuse.uptrain.eval.EvalOptions;
+import io.headfuse.uptrain.eval.Perplexity;
+import io.headfuse.uptrain.eval.PerplexityResult;
+import io.headfuse.uptrain.model.LlamaModel;
+import io.headfuse.uptrain.model.TorchRuntime;
+import io.headfuse.uptrain.tokenizer.TextTokenizer;
+import io.headfuse.uptrain.tokenizer.Tokenizers;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.Option;
+import org.apache.commons.cli.Options;
+
+/** {@code headfuse eval}: perplexity of a checkpoint on text files (assets/README.md convention). */
+final class EvalCommand implements Command {
+    @Override public String name() { return "eval"; }
+    @Override public String summary() { return "perplexity (token, word and byte level) and throughput of a checkpoint on text files"; }
+    @Override public String usage() { return "--model DIR --data FILE... [--window L] [--device cpu|gpu] [--max-tokens N] [--from F] [--json OUT]"; }
+
+    @Override
+    public Options options() {
+        Options o = new Options();
+        o.addOption(Option.builder().longOpt("model").hasArg().argName("DIR").desc("checkpoint: HF folder, Meta folder or llama2.c .bin (default: the embedded models/headfuse-mha-s)").build());
+        o.addOption(Option.builder().longOpt("data").hasArgs().argName("FILE").desc("UTF-8 text file(s) to evaluate").build());
+        EvalArgs.addCommon(o);
+        o.addOption(Option.builder().longOpt("json").hasArg().argName("OUT").desc("also write the result as JSON to OUT").build());
+        return o;
+    }
+
+    @Override
+    public int run(CommandLine cl, PrintStream out) throws Exception {
+        Path model = EvalArgs.model(cl, "model");
+        List<Path> data = EvalArgs.dataFiles(cl);
+        EvalOptions o = EvalArgs.evalOptions(cl);
+        Device device = EvalArgs.device(cl);
+        Path json = cl.hasOption("json") ? Path.of(cl.getOptionValue("json")) : null;
+        List<String> texts = new ArrayList<>();
+        for (Path f : data) texts.add(Perplexity.readText(f));
+        Map<String, PerplexityResult> results = new LinkedHashMap<>();
+        try (LlamaModel m = LlamaModel.load(model, device); TextTokenizer tok = Tokenizers.forModel(model)) {
+            for (int i = 0; i < data.size(); i++) {
+                PerplexityResult r = Perplexity.evaluate(m, tok, texts.get(i), o.withLabel(data.get(i).getFileName().toString()));
+                results.put(data.get(i).toString(), r);
+                out.println(data.get(i) + ": " + r);
+            }
+        }
+        PerplexityResult all = PerplexityResult.combine(List.copyOf(results.values()));
+        if (results.size() > 1) out.println("all: " + all);
+        if (json != null) {
+            Map<String, Object> doc = new LinkedHashMap<>(all.toJson());
+            if (results.size() > 1) {
+                Map<String, Object> files = new LinkedHashMap<>();
+                results.forEach((k, v) -> files.put(k, v.toJson()));
+                doc.put("files", files);
+            }
+            EvalArgs.writeJson(json, doc);
+        }
+        return 0;
+    }
+
+    /** Options and parsing shared by eval and compare. */
+    static final class EvalArgs {
+        private EvalArgs() {}
+
+        static void addCommon(Options o) {
+            o.addOption(Option.builder().longOpt("window").hasArg().argName("L").desc("tokens per disjoint window (default 512)").build());
+            o.addOption(Option.builder().longOpt("device").hasArg().argName("D").desc("cpu (default), gpu or gpu:N").build());
+            o.addOption(Option.builder().longOpt("max-tokens").hasArg().argName("N").desc("evaluate at most N tokens of each file (default: all)").build());
+            o.addOption(Option.builder().longOpt("from").hasArg().argName("F").desc("evaluate each file's token stream from index int(F*n) on, after one BOS "
+                    + "(0.98 = the validation slice of reference.json; default 0 = whole file)").build());
+        }
+
+        static Path model(CommandLine cl, String opt) throws IOException {
+            Path p = cl.hasOption(opt) ? Path.of(cl.getOptionValue(opt)) : ConvertCommand.DEFAULT_MODEL;
+            if (!Files.exists(p)) throw new IOException(p + ": no such file or folder");
+            return p;
+        }
+
+        static List<Path> dataFiles(CommandLine cl) throws UsageException, IOException {
+            String[] files = cl.getOptionValues("data");
+            if (files == null || files.length == 0) throw new UsageException("missing required option --data");
+            List<Path> out = new ArrayList<>();
+            for (String f : files) {
+                Path p = Path.of(f);
+                if (!Files.isRegularFile(p)) throw new IOException(f + ": no such file");
+                out.add(p);
+            }
+            return out;
+        }
+
+        static EvalOptions evalOptions(CommandLine cl) throws UsageException {
+            int window = Args.intValue(cl, "window", EvalOptions.DEFAULT_WINDOW);
+            if (window < 2) throw new UsageException("--window must be at least 2, got " + window);
+            long max = Args.longValue(cl, "max-tokens", 0);
+            if (max < 0) throw new UsageException("--max-tokens must be positive, got " + max);
+            double from = Args.doubleValue(cl, "from", 0);
+            if (from < 0 || from >= 1) throw new UsageException("--from must be in [0, 1), got " + from);
+            return EvalOptions.defaults().withWindow(window).withMaxTokens(max).withFrom(from).withProgress(stderrIsTerminal());
+        }
+
+        static Device device(CommandLine cl) throws UsageException {
+            String name = cl.getOptionValue("device", "cpu");
+            String n = name.toLowerCase(Locale.ROOT);
+            if (!(n.equals("cpu") || n.matches("(gpu|cuda)(:\\d+)?")))
+                throw new UsageException("--device expects cpu, gpu or gpu:N, got '" + name + "'");
+            return TorchRuntime.device(n);
+        }
+
+        /** Progress bars only where someone watches: they would fill logs with carriage returns. */
+        static boolean stderrIsTerminal() {
+            java.io.Console c = System.console();
+            return c != null && c.isTerminal();
+        }
+
+        static void writeJson(Path file, Map<String, Object> doc) throws IOException {
+            Path parent = file.toAbsolutePath().getParent();
+            if (parent != null) Files.createDirectories(parent);
+            Files.writeString(file, new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(doc) + "\n");
+        }
+    }
+}

@@ -1,0 +1,68 @@
+package io.headfuse.uptrain.eval;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import io.headfuse.uptrain.model.LlamaModel;
+import io.headfuse.uptrain.tokenizer.TextTokenizer;
+import io.headfuse.uptrain.tokenizer.Tokenizers;
+import ai.djl.Device;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Perplexity in the convention of assets/README.md (the one tools/hf_ppl.py implements with transformers):
+ * one tokenization of the whole text with one BOS, disjoint windows, mean NLL over every predicted token,
+ * fp32 log-softmax. Each window runs in its own sub-manager, so native memory stays flat over any length.
+ */
+public final class Perplexity {
+    private Perplexity() {}
+
+    /** Loads the model at {@code model} on {@code device} with its tokenizer and evaluates the UTF-8 text file {@code data}. */
+    public static PerplexityResult evaluate(Path model, Path data, EvalOptions o, Device device) throws IOException {
+        String text = readText(data);
+        try (LlamaModel m = LlamaModel.load(model, device); TextTokenizer tok = Tokenizers.forModel(model)) {
+            return evaluate(m, tok, text, o);
+        }
+    }
+
+    /**
+     * A UTF-8 text file (malformed bytes become U+FFFD rather than failing), or "FILE: no such file" when it is
+     * missing.
+     */
+    public static String readText(Path file) throws IOException {
+        if (!Files.isRegularFile(file)) throw new NoSuchFileException(file.toString(), null, "no such file");
+        return new String(Files.readAllBytes(file), StandardCharsets.UTF_8);
+    }
+
+    /** Tokenizes {@code text} and evaluates it. */
+    public static PerplexityResult evaluate(LlamaModel model, TextTokenizer tokenizer, String text, EvalOptions o) {
+        return evaluate(model, TokenStream.of(tokenizer, text, o), o);
+    }
+
+    /** Evaluates a prepared token stream. */
+    public static PerplexityResult evaluate(LlamaModel model, TokenStream stream, EvalOptions o) {
+        List<int[]> windows = stream.windows(o.window());
+        if (windows.isEmpty()) throw new IllegalArgumentException("text too short: " + stream.length() + " tokens, at least 2 needed");
+        double total = 0;
+        long predicted = 0, processed = 0;
+        long t0 = System.nanoTime();
+        try (Progress bar = Progress.start(o.progress(), o.label(), stream.processed(o.window()))) {
+            for (int[] range : windows) {
+                int[] ids = stream.slice(range);
+                try (NDManager sub = model.manager().newSubManager()) {
+                    NDArray lp = TokenScores.logProbs(model, ids, sub);
+                    total += TokenScores.nll(lp, TokenScores.targets(ids, sub));
+                }
+                predicted += ids.length - 1;
+                processed += ids.length;
+                bar.step(ids.length);
+            }
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        return new PerplexityResult(total, predicted, stream.words(), stream.bytes(), processed, seconds);
+    }
+}

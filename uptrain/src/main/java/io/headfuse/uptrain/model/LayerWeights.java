@@ -1,0 +1,24 @@
+package io.headfuse.uptrain.model;
+
+import ai.djl.ndarray.NDArray;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One decoder layer's parameters in HF layout ({@code [out, in]} projections). Biases are null when the
+ * checkpoint has none (Llama has none; {@code attention_bias} / {@code mlp_bias} configs do).
+ */
+public record LayerWeights(
+        NDArray inputNorm, NDArray q, NDArray k, NDArray v, NDArray o,
+        NDArray qBias, NDArray kBias, NDArray vBias, NDArray oBias,
+        NDArray postNorm, NDArray gate, NDArray up, NDArray down,
+        NDArray gateBias, NDArray upBias, NDArray downBias) {
+
+    /** Every non-null parameter, in a fixed order. */
+    public List<NDArray> all() {
+        List<NDArray> out = new ArrayList<>();
+        for (NDArray a : new NDArray[] {inputNorm, q, k, v, o, qBias, kBias, vBias, oBias, postNorm, gate, up, down, gateBias, upBias, downBias})
+            if (a != null) out.add(a);
+        return out;
+    }
+}

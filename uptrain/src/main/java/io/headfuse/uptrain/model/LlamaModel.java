@@ -1,0 +1,241 @@
+package io.headfuse.uptrain.model;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
+import ai.djl.nn.core.Linear;
+import io.headfuse.formats.Checkpoint;
+import io.headfuse.formats.Checkpoints;
+import io.headfuse.formats.LlamaConfig;
+import io.headfuse.formats.calib.CalibrationStats;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * A Llama causal LM on DJL's PyTorch engine, built from primitives (DJL has no fused attention or RMSNorm):
+ * token embedding, pre-norm decoder layers (RMSNorm, RoPE attention with a causal mask, SwiGLU MLP), final
+ * RMSNorm and a tied or untied LM head. All math is fp32 (TF32 matmuls on GPU unless turned off, see
+ * {@link TorchRuntime}).
+ *
+ * <p>Attention reads K and V through per-layer index maps ({@link KvHeadMaps}): for each query head, the kv head
+ * it uses, separately for K and V. Keys and values are computed for the checkpoint's kv heads only and then
+ * gathered to query heads with an index (an exact copy), so MHA, contiguous GQA, MQA and arbitrary maps run
+ * through one code path and gradients reach shared kv heads from every query head that reads them.
+ *
+ * <p>Memory: the weights and the RoPE / mask tables live in the model's manager; every forward pass attaches
+ * its intermediates to the manager of its input ids, so a caller that opens a sub-manager per window
+ * ({@code try (NDManager sub = model.manager().newSubManager())}) keeps native memory flat over long runs.
+ */
+public final class LlamaModel implements AutoCloseable {
+    private final LlamaConfig config;
+    private final NDManager manager;
+    private final LlamaWeights weights;
+    private final KvHeadMaps maps;
+    /** Per layer, the K and V gather indices (int64 [heads]) or null where the map is the identity. */
+    private final NDArray[] kIndex;
+    private final NDArray[] vIndex;
+    private final Rope rope;
+    private final CausalMask mask;
+    private final float scale;
+
+    private LlamaModel(LlamaConfig config, NDManager manager, LlamaWeights weights, KvHeadMaps maps) {
+        this.config = config;
+        this.manager = manager;
+        this.weights = weights;
+        this.maps = maps;
+        int layers = config.numLayers();
+        this.kIndex = new NDArray[layers];
+        this.vIndex = new NDArray[layers];
+        for (int l = 0; l < layers; l++) {
+            kIndex[l] = indexOf(maps.k(l), config.numKvHeads());
+            vIndex[l] = indexOf(maps.v(l), config.numKvHeads());
+        }
+        this.rope = new Rope(manager, config.headDim(), config.ropeTheta(), config.maxPositions());
+        this.mask = new CausalMask(manager, config.maxPositions());
+        this.scale = (float) (1.0 / Math.sqrt(config.headDim()));
+    }
+
+    /** Opens the checkpoint at {@code path} (any format formats/ reads) and loads it onto {@code device}. */
+    public static LlamaModel load(Path path, Device device) throws IOException {
+        try (Checkpoint ckpt = Checkpoints.open(path)) {
+            return load(ckpt, device);
+        }
+    }
+
+    /** Loads {@code ckpt} with the kv head maps its config implies. */
+    public static LlamaModel load(Checkpoint ckpt, Device device) throws IOException {
+        return load(ckpt, ckpt.config(), device);
+    }
+
+    /**
+     * Loads {@code ckpt}'s tensors under {@code config}, which must describe the same tensor shapes but may carry
+     * other kv head maps (e.g. {@code ckpt.config().withHeadMaps(k, v)} to run an MHA checkpoint as if grouped).
+     */
+    public static LlamaModel load(Checkpoint ckpt, LlamaConfig config, Device device) throws IOException {
+        TorchRuntime.engine();
+        NDManager manager = NDManager.newBaseManager(device, "PyTorch");
+        try {
+            LlamaWeights w = LlamaWeights.load(ckpt, config, manager);
+            return new LlamaModel(config, manager, w, KvHeadMaps.of(config));
+        } catch (IOException | RuntimeException e) {
+            manager.close();
+            throw e;
+        }
+    }
+
+    private NDArray indexOf(int[] map, int kvHeads) {
+        if (KvHeadMaps.isIdentity(map, kvHeads)) return null;
+        long[] idx = new long[map.length];
+        for (int i = 0; i < map.length; i++) idx[i] = map[i];
+        return manager.create(idx);
+    }
+
+    public LlamaConfig config() { return config; }
+
+    public Device device() { return manager.getDevice(); }
+
+    /** The manager owning the weights; open per-window sub-managers from it. */
+    public NDManager manager() { return manager; }
+
+    public LlamaWeights weights() { return weights; }
+
+    public KvHeadMaps kvHeadMaps() { return maps; }
+
+    /** A fresh cache for incremental decoding; close it when done. */
+    public KvCache newCache() { return new KvCache(manager, config.numLayers()); }
+
+    /** Logits [T, vocab] for one sequence (no cache), copied to the heap. */
+    public float[][] logits(int[] ids) {
+        try (NDManager sub = manager.newSubManager()) {
+            NDArray out = forward(tokens(sub, ids));
+            float[] flat = out.toFloatArray();
+            int v = config.vocabSize();
+            float[][] rows = new float[ids.length][];
+            for (int t = 0; t < ids.length; t++) rows[t] = java.util.Arrays.copyOfRange(flat, t * v, (t + 1) * v);
+            return rows;
+        }
+    }
+
+    /** {@code ids} as an int64 [1, T] array in {@code m}. */
+    public static NDArray tokens(NDManager m, int[] ids) {
+        long[] l = new long[ids.length];
+        for (int i = 0; i < ids.length; i++) l[i] = ids[i];
+        return m.create(l, new Shape(1, ids.length));
+    }
+
+    /** Logits [B, T, vocab] for int64 ids [B, T] (or [T] giving [T, vocab]), attached to the ids' manager. */
+    public NDArray forward(NDArray ids) { return forward(ids, null, ForwardTap.NONE); }
+
+    /**
+     * The forward pass. With a cache, {@code ids} are the next tokens after the cached positions; their keys and
+     * values are appended to it. Call it in a fresh manager per step when a cache is used.
+     */
+    public NDArray forward(NDArray ids, KvCache cache, ForwardTap tap) {
+        boolean batched = ids.getShape().dimension() == 2;
+        NDArray h = hidden(batched ? ids : ids.expandDims(0), cache, tap, config.numLayers());
+        NDArray logits = Linear.linear(rmsNorm(h, weights.norm()), weights.lmHead()).singletonOrThrow();
+        return batched ? logits : logits.squeeze(0);
+    }
+
+    /** The residual stream [B, T, hidden] after the first {@code layers} decoder layers (before the final norm). */
+    public NDArray hidden(NDArray ids, KvCache cache, ForwardTap tap, int layers) {
+        NDManager m = ids.getManager();
+        NDArray tokens = ids.getDataType() == DataType.INT64 ? ids : ids.toType(DataType.INT64, false);
+        int t = (int) tokens.getShape().get(1);
+        int start = cache == null ? 0 : cache.length();
+        if (cache != null && layers != config.numLayers())
+            throw new IllegalArgumentException("a kv cache needs every layer to run");
+        NDArray x = weights.embed().get(m, new NDIndex("{}", tokens));
+        NDArray causal = mask.rows(start, t, m);
+        for (int l = 0; l < layers; l++) x = layer(l, x, start, causal, cache, tap);
+        if (cache != null) cache.advance(t);
+        return x;
+    }
+
+    private NDArray layer(int l, NDArray x, int start, NDArray causal, KvCache cache, ForwardTap tap) {
+        LayerWeights w = weights.layer(l);
+        NDArray h = rmsNorm(x, w.inputNorm());
+        tap.attentionInput(l, h);
+        NDArray attn = attention(l, w, h, start, causal, cache, tap);
+        x = x.add(linear(attn, w.o(), w.oBias()));
+        NDArray h2 = rmsNorm(x, w.postNorm());
+        NDArray gate = Activation.swish(linear(h2, w.gate(), w.gateBias()), 1f);
+        NDArray up = linear(h2, w.up(), w.upBias());
+        return x.add(linear(gate.mul(up), w.down(), w.downBias()));
+    }
+
+    private NDArray attention(int l, LayerWeights w, NDArray h, int start, NDArray causal, KvCache cache, ForwardTap tap) {
+        long b = h.getShape().get(0);
+        long t = h.getShape().get(1);
+        int d = config.headDim();
+        NDArray q = heads(linear(h, w.q(), w.qBias()), b, t, config.numHeads(), d);
+        NDArray k = heads(linear(h, w.k(), w.kBias()), b, t, config.numKvHeads(), d);
+        NDArray v = heads(linear(h, w.v(), w.vBias()), b, t, config.numKvHeads(), d);
+        tap.keysValues(l, k, v);
+        q = rope.apply(q, start);
+        k = rope.apply(k, start);
+        if (cache != null) {
+            NDArray[] kv = cache.append(l, k, v, h.getManager());
+            k = kv[0];
+            v = kv[1];
+        }
+        // Query head i reads kv head map[i]: an index gather along the head axis (an exact copy).
+        if (kIndex[l] != null) k = k.get(h.getManager(), new NDIndex(":, {}", kIndex[l]));
+        if (vIndex[l] != null) v = v.get(h.getManager(), new NDIndex(":, {}", vIndex[l]));
+        NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(scale).add(causal);
+        NDArray out = scores.softmax(-1).matMul(v);                           // [B, heads, T, d]
+        return out.transpose(0, 2, 1, 3).reshape(b, t, (long) config.numHeads() * d);
+    }
+
+    /** [B, T, n*d] -> [B, n, T, d]. */
+    private static NDArray heads(NDArray x, long b, long t, int n, int d) {
+        return x.reshape(b, t, n, d).transpose(0, 2, 1, 3);
+    }
+
+    private static NDArray linear(NDArray x, NDArray weight, NDArray bias) {
+        return (bias == null ? Linear.linear(x, weight) : Linear.linear(x, weight, bias)).singletonOrThrow();
+    }
+
+    /** HF LlamaRMSNorm: x / sqrt(mean(x^2) + eps) * weight, in fp32. */
+    private NDArray rmsNorm(NDArray x, NDArray weight) {
+        NDArray var = x.square().mean(new int[] {-1}, true);
+        return x.div(var.add((float) config.rmsNormEps()).sqrt()).mul(weight);
+    }
+
+    /**
+     * Calibration: runs each sequence forward and, per layer, adds X^T X and the column sums of the attention
+     * input X ([tokens, hidden], the output of input_layernorm) to {@code stats}, computed on the device.
+     */
+    public void calibrate(List<int[]> sequences, CalibrationStats stats) {
+        if (stats.layers() != config.numLayers() || stats.hidden() != config.hiddenSize())
+            throw new IllegalArgumentException("calibration stats sized for " + stats.layers() + " layers x " + stats.hidden()
+                    + ", model has " + config.numLayers() + " x " + config.hiddenSize());
+        for (int[] ids : sequences) calibrate(ids, stats);
+    }
+
+    /** {@link #calibrate(List, CalibrationStats)} for one sequence. */
+    public void calibrate(int[] ids, CalibrationStats stats) {
+        try (NDManager sub = manager.newSubManager()) {
+            ForwardTap tap = new ForwardTap() {
+                @Override public void attentionInput(int layer, NDArray x) {
+                    NDArray rows = x.reshape(-1, config.hiddenSize());
+                    NDArray xtx = rows.transpose().matMul(rows);
+                    NDArray sums = rows.sum(new int[] {0});
+                    stats.add(layer, xtx.toFloatArray(), sums.toFloatArray(), (int) rows.getShape().get(0));
+                }
+            };
+            // Only attention inputs are needed: run layers 0..L-2 and take the last one's input norm directly
+            // (no last MLP, no LM head).
+            int last = config.numLayers() - 1;
+            NDArray x = hidden(tokens(sub, ids), null, tap, last);
+            tap.attentionInput(last, rmsNorm(x, weights.layer(last).inputNorm()));
+        }
+    }
+
+    @Override public void close() { manager.close(); }
+}

@@ -1,0 +1,139 @@
+package io.headfuse.uptrain.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import io.headfuse.formats.Checkpoint;
+import io.headfuse.formats.CheckpointException;
+import io.headfuse.formats.LlamaConfig;
+import io.headfuse.formats.LlamaNames;
+import io.headfuse.formats.TensorSource;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A Llama model's parameters as fp32 NDArrays on one device, owned by one manager. Each tensor is read through
+ * formats/ and widened to fp32 in Java (DJL's PyTorch engine has no bf16), then copied to the device once.
+ *
+ * <p>The arrays are plain leaves: callers that train can {@code setRequiresGradient(true)} on any of
+ * {@link #parameters()}; the forward pass only reads them, so gradients flow back to them.
+ */
+public final class LlamaWeights {
+    private final NDArray embed;
+    private final List<LayerWeights> layers;
+    private final NDArray norm;
+    private final NDArray lmHead;
+    private final boolean tied;
+
+    private LlamaWeights(NDArray embed, List<LayerWeights> layers, NDArray norm, NDArray lmHead, boolean tied) {
+        this.embed = embed;
+        this.layers = List.copyOf(layers);
+        this.norm = norm;
+        this.lmHead = lmHead;
+        this.tied = tied;
+    }
+
+    /** Reads every tensor of {@code ckpt} (shapes checked against {@code config}) into {@code manager}. */
+    public static LlamaWeights load(Checkpoint ckpt, LlamaConfig config, NDManager manager) throws IOException {
+        Loader in = new Loader(ckpt, manager);
+        int h = config.hiddenSize();
+        int qDim = config.numHeads() * config.headDim();
+        int kvDim = config.numKvHeads() * config.headDim();
+        int ff = config.intermediateSize();
+        NDArray embed = in.required(LlamaNames.EMBED, config.vocabSize(), h);
+        List<LayerWeights> layers = new ArrayList<>();
+        for (int i = 0; i < config.numLayers(); i++) {
+            layers.add(new LayerWeights(
+                    in.required(LlamaNames.inputNorm(i), h),
+                    in.required(LlamaNames.q(i), qDim, h),
+                    in.required(LlamaNames.k(i), kvDim, h),
+                    in.required(LlamaNames.v(i), kvDim, h),
+                    in.required(LlamaNames.o(i), h, qDim),
+                    in.optional(LlamaNames.qBias(i), qDim),
+                    in.optional(LlamaNames.kBias(i), kvDim),
+                    in.optional(LlamaNames.vBias(i), kvDim),
+                    in.optional(LlamaNames.layer(i, "self_attn.o_proj.bias"), h),
+                    in.required(LlamaNames.postNorm(i), h),
+                    in.required(LlamaNames.gate(i), ff, h),
+                    in.required(LlamaNames.up(i), ff, h),
+                    in.required(LlamaNames.down(i), h, ff),
+                    in.optional(LlamaNames.layer(i, "mlp.gate_proj.bias"), ff),
+                    in.optional(LlamaNames.layer(i, "mlp.up_proj.bias"), ff),
+                    in.optional(LlamaNames.layer(i, "mlp.down_proj.bias"), h)));
+        }
+        NDArray norm = in.required(LlamaNames.NORM, h);
+        // Tied checkpoints may or may not store lm_head (transformers drops it; some exporters keep a copy).
+        boolean tied = config.tieWordEmbeddings() || !ckpt.has(LlamaNames.LM_HEAD);
+        NDArray head = tied ? embed : in.required(LlamaNames.LM_HEAD, config.vocabSize(), h);
+        return new LlamaWeights(embed, layers, norm, head, tied);
+    }
+
+    public NDArray embed() { return embed; }
+
+    public List<LayerWeights> layers() { return layers; }
+
+    public LayerWeights layer(int i) { return layers.get(i); }
+
+    public NDArray norm() { return norm; }
+
+    /** The output projection; the very same array as {@link #embed()} when tied. */
+    public NDArray lmHead() { return lmHead; }
+
+    public boolean tied() { return tied; }
+
+    /** Every parameter under its HF name (a tied head appears once, as the embedding). */
+    public Map<String, NDArray> parameters() {
+        Map<String, NDArray> out = new LinkedHashMap<>();
+        out.put(LlamaNames.EMBED, embed);
+        for (int i = 0; i < layers.size(); i++) {
+            LayerWeights l = layers.get(i);
+            out.put(LlamaNames.inputNorm(i), l.inputNorm());
+            out.put(LlamaNames.q(i), l.q());
+            out.put(LlamaNames.k(i), l.k());
+            out.put(LlamaNames.v(i), l.v());
+            out.put(LlamaNames.o(i), l.o());
+            putIf(out, LlamaNames.qBias(i), l.qBias());
+            putIf(out, LlamaNames.kBias(i), l.kBias());
+            putIf(out, LlamaNames.vBias(i), l.vBias());
+            putIf(out, LlamaNames.layer(i, "self_attn.o_proj.bias"), l.oBias());
+            out.put(LlamaNames.postNorm(i), l.postNorm());
+            out.put(LlamaNames.gate(i), l.gate());
+            out.put(LlamaNames.up(i), l.up());
+            out.put(LlamaNames.down(i), l.down());
+            putIf(out, LlamaNames.layer(i, "mlp.gate_proj.bias"), l.gateBias());
+            putIf(out, LlamaNames.layer(i, "mlp.up_proj.bias"), l.upBias());
+            putIf(out, LlamaNames.layer(i, "mlp.down_proj.bias"), l.downBias());
+        }
+        out.put(LlamaNames.NORM, norm);
+        if (!tied) out.put(LlamaNames.LM_HEAD, lmHead);
+        return Collections.unmodifiableMap(out);
+    }
+
+    private static void putIf(Map<String, NDArray> m, String name, NDArray a) {
+        if (a != null) m.put(name, a);
+    }
+
+    /** Reads named tensors into fp32 NDArrays, checking shapes. */
+    private record Loader(Checkpoint ckpt, NDManager manager) {
+        NDArray required(String name, long... shape) throws IOException {
+            TensorSource t = ckpt.tensor(name);
+            if (!Arrays.equals(t.shape(), shape))
+                throw new CheckpointException(ckpt.source(), name + " has shape " + Arrays.toString(t.shape())
+                        + ", config.json implies " + Arrays.toString(shape));
+            if (!t.dtype().isFloat())
+                throw new CheckpointException(ckpt.source(), name + " is " + t.dtype() + ", not a floating-point tensor");
+            NDArray a = manager.create(t.toFloats(), new Shape(shape));
+            a.setName(name);
+            return a;
+        }
+
+        NDArray optional(String name, long... shape) throws IOException {
+            return ckpt.has(name) ? required(name, shape) : null;
+        }
+    }
+}
