@@ -1,16 +1,73 @@
 package io.headfuse.converter;
 
+import ai.djl.Device;
 import io.headfuse.formats.Checkpoint;
+import io.headfuse.formats.LlamaConfig;
 import io.headfuse.formats.calib.CalibrationStats;
+import io.headfuse.uptrain.model.LlamaModel;
+import io.headfuse.uptrain.tokenizer.TextTokenizer;
+import io.headfuse.uptrain.tokenizer.Tokenizers;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /** Runs the original model over calibration text and gathers {@link CalibrationStats} for activation-informed strategies. */
 public final class Calibration {
+    /** Tokens per forward pass (capped by the model's context). */
+    public static final int WINDOW = 512;
+
     private Calibration() {}
 
+    /**
+     * Statistics of the first {@code tokens} tokens of the files, shared evenly between them (a short file leaves
+     * its share to the next). Each file is tokenized with one BOS, as the model was trained, and run in windows of
+     * {@link #WINDOW} tokens.
+     */
     public static CalibrationStats gather(Checkpoint model, List<Path> files, int tokens, Progress progress) throws IOException {
-        throw new UnsupportedOperationException("calibration is not wired to the runtime yet");
+        if (tokens <= 0) throw new IllegalArgumentException("--calib-tokens must be positive, got " + tokens);
+        if (files.isEmpty()) throw new IllegalArgumentException("no calibration text given (--calib FILE)");
+        LlamaConfig c = model.config();
+        int window = Math.min(WINDOW, c.maxPositions());
+        List<int[]> windows = new ArrayList<>();
+        long total = 0;
+        try (TextTokenizer tok = Tokenizers.forModel(model.source())) {
+            int left = tokens;
+            for (int i = 0; i < files.size() && left > 0; i++) {
+                int share = left / (files.size() - i);
+                int[] ids = tok.encode(prefix(files.get(i), share), true);
+                int n = Math.min(share, ids.length);
+                for (int s = 0; s < n; s += window) {
+                    int e = Math.min(n, s + window);
+                    windows.add(Arrays.copyOfRange(ids, s, e));
+                }
+                left -= n;
+                total += n;
+            }
+        }
+        if (total == 0) throw new IllegalArgumentException("the calibration text holds no tokens: " + files);
+        CalibrationStats stats = new CalibrationStats(c.numLayers(), c.hiddenSize());
+        try (LlamaModel m = LlamaModel.load(model, Device.cpu())) {
+            progress.start("calibrate", total, "tok", 1);
+            for (int[] w : windows) {
+                m.calibrate(w, stats);
+                progress.advance(w.length);
+            }
+        } finally {
+            progress.close();
+        }
+        return stats;
+    }
+
+    /**
+     * Enough of the text for {@code tokens} tokens, without tokenizing a whole corpus: a byte-level BPE token
+     * spans at least a quarter of a character on average, so 8 characters a token (plus slack) always suffice.
+     */
+    private static String prefix(Path file, int tokens) throws IOException {
+        if (!Files.isRegularFile(file)) throw new java.nio.file.NoSuchFileException(file + ": calibration text not found");
+        String all = Files.readString(file);
+        return all.substring(0, (int) Math.min(all.length(), 8L * tokens + 1024));
     }
 }

@@ -71,6 +71,14 @@ public final class Headfuse {
             } finally {
                 progress.close();
             }
+            // Strategies that measure head similarity (asym) get their heatmaps drawn beside the weights. The
+            // checkpoint is complete by now: a drawing failure is reported, not allowed to fail the conversion.
+            try {
+                io.headfuse.converter.report.SimilarityHeatmap.write(plan, o.model().getFileName() + " -> " + plan.kvHeads() + " kv heads: "
+                        + plan.details().getOrDefault("method", plan.strategy()), o.out().resolve(io.headfuse.converter.report.SimilarityHeatmap.FILE));
+            } catch (IOException | RuntimeException | LinkageError e) {
+                System.err.println("headfuse: warning: could not draw the head-similarity heatmaps: " + e);
+            }
             return done[0];
         }
     }
@@ -93,7 +101,10 @@ public final class Headfuse {
             if (o.calibFiles().isEmpty()) throw new IllegalArgumentException("strategy " + strategy.name() + " needs calibration text: pass --calib FILE");
             stats = Calibration.gather(in, o.calibFiles(), o.calibTokens(), progress);
         }
-        return new FusionRequest(o.kvHeads(), stats);
+        // Settings only some strategies read (asym); the others ignore them.
+        Map<String, String> settings = Map.of("align", String.valueOf(o.align()), "lsq", String.valueOf(o.leastSquares()),
+                "coupled", String.valueOf(o.coupled()), "seed", String.valueOf(o.seed()));
+        return new FusionRequest(o.kvHeads(), stats, settings);
     }
 
     /** Input tensors in canonical order, each replaced where the strategy rewrote it, cast to the output dtype. */

@@ -10,6 +10,7 @@ public final class Strategies {
 
     static {
         register("mean", MeanPoolStrategy::new);
+        register(io.headfuse.fusion.asym.AsymStrategy.NAME, io.headfuse.fusion.asym.AsymStrategy::new);
     }
 
     private Strategies() {}

@@ -11,7 +11,8 @@ import org.apache.commons.cli.ParseException;
 /** The {@code headfuse} command line. Exit codes: 0 done, 2 usage error, 1 failure (one-line reason on stderr). */
 public final class Main {
     static final List<Command> COMMANDS = List.of(
-            new InspectCommand(), new ConvertCommand());
+            new InspectCommand(), new ConvertCommand(), new PlanCommand(),
+            new EvalCommand(), new GenerateCommand(), new CompareCommand());
 
     private Main() {}
 

@@ -1,0 +1,220 @@
+package io.headfuse.fusion.asym;
+
+import io.headfuse.formats.Checkpoint;
+import io.headfuse.formats.CheckpointException;
+import io.headfuse.formats.ComputedTensor;
+import io.headfuse.formats.LlamaConfig;
+import io.headfuse.formats.LlamaNames;
+import io.headfuse.formats.TensorSource;
+import io.headfuse.formats.calib.CalibrationStats;
+import io.headfuse.fusion.FusionPlan;
+import io.headfuse.fusion.FusionRequest;
+import io.headfuse.fusion.FusionResult;
+import io.headfuse.fusion.FusionStrategy;
+import io.headfuse.fusion.LayerPlan;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * AsymGQA: which heads share a kv head is chosen per layer, separately for K and V, from what the heads compute
+ * on calibration text; optionally heads are aligned before merging and pooled by least squares. When K and V share
+ * equal-size groups in every layer the query heads are permuted so groups are contiguous and the result is a
+ * standard GQA checkpoint; otherwise config.json carries headfuse's per-layer K/V head maps.
+ *
+ * <p>{@link #plan} keeps, in {@link FusionPlan#details()}, the similarity matrices and reconstruction errors of
+ * every layer (keys {@link #LAYERS}, then {@code k_similarity}, {@code v_similarity}, ...), which the report's
+ * heatmaps draw.
+ */
+public final class AsymStrategy implements FusionStrategy {
+    public static final String NAME = "asym";
+    /** Detail key: one map per layer. */
+    public static final String LAYERS = "layers";
+    public static final String SIMILARITY = "similarity";
+
+    /** Everything but the kv head count, which comes with each request. */
+    public record Settings(AsymOptions.Objective objective, HeadSimilarity similarity, AsymOptions.Search search, long seed,
+                           int restarts, boolean align, boolean leastSquares, boolean coupled, boolean weighted) {
+        /** Defaults; a null similarity picks CKA when aligning (rotation-invariant, like the merge) and cosine otherwise. */
+        public static Settings defaults() {
+            AsymOptions d = AsymOptions.defaults(1);
+            return new Settings(d.objective(), null, d.search(), d.seed(), d.restarts(), false, false, false, true);
+        }
+
+        public Settings with(boolean align, boolean leastSquares, boolean coupled, long seed) {
+            return new Settings(objective, similarity, search, seed, restarts, align, leastSquares, coupled, weighted);
+        }
+
+        /**
+         * These settings with the request's named ones applied: {@code align}, {@code lsq}, {@code coupled}
+         * (true/false), {@code seed}, {@code restarts}, {@code objective} (reconstruction|similarity),
+         * {@code similarity} (cosine|cka), {@code search} (swaps|ward), {@code weighted} (true/false).
+         */
+        public Settings override(Map<String, String> o) {
+            return new Settings(
+                    o.containsKey("objective") ? AsymOptions.Objective.valueOf(o.get("objective").toUpperCase(java.util.Locale.ROOT)) : objective,
+                    o.containsKey("similarity") ? HeadSimilarity.byName(o.get("similarity")) : similarity,
+                    o.containsKey("search") ? AsymOptions.Search.valueOf(o.get("search").toUpperCase(java.util.Locale.ROOT)) : search,
+                    o.containsKey("seed") ? Long.parseLong(o.get("seed")) : seed,
+                    o.containsKey("restarts") ? Integer.parseInt(o.get("restarts")) : restarts,
+                    flag(o, "align", align), flag(o, "lsq", leastSquares), flag(o, "coupled", coupled), flag(o, "weighted", weighted));
+        }
+
+        private static boolean flag(Map<String, String> o, String key, boolean dflt) {
+            return o.containsKey(key) ? Boolean.parseBoolean(o.get(key)) : dflt;
+        }
+
+        public AsymOptions options(int kvHeads) {
+            HeadSimilarity sim = similarity != null ? similarity : align ? new LinearCka() : new Cosine();
+            return new AsymOptions(kvHeads, objective, sim, search, seed, restarts, align, leastSquares, coupled, weighted);
+        }
+    }
+
+    private final Settings settings;
+
+    public AsymStrategy() { this(Settings.defaults()); }
+
+    public AsymStrategy(Settings settings) { this.settings = settings; }
+
+    public Settings settings() { return settings; }
+
+    @Override public String name() { return NAME; }
+
+    @Override public boolean needsCalibration() { return true; }
+
+    @Override
+    public FusionPlan plan(Checkpoint in, FusionRequest request) throws IOException {
+        LlamaConfig c = check(in);
+        AsymOptions o = settings.override(request.options()).options(request.kvHeads());
+        List<LayerPlan> layers = new ArrayList<>();
+        List<Map<String, Object>> perLayer = new ArrayList<>();
+        boolean calibrated = false;
+        for (int l = 0; l < c.numLayers(); l++) {
+            long t0 = System.nanoTime();
+            LayerWeights w = weights(in, l);
+            InputMoments x = InputMoments.of(in, request.calibration(), l);
+            calibrated = x.calibrated();
+            HeadStats[] kv = HeadStats.of(w, x.secondMoment(), x.covariance());
+            LayerGroups g = GroupPlanner.plan(l, kv[0], kv[1], o);
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            layers.add(new LayerPlan(l, g.k().allMembers(), g.v().allMembers(), seconds));
+            perLayer.add(details(g, seconds));
+        }
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("method", o.describe());
+        details.put(SIMILARITY, o.similarity().name());
+        details.put("calibration_tokens", request.calibration() == null ? 0 : request.calibration().tokens());
+        if (!calibrated) details.put("calibration_note", "no calibration text: input moments taken as diag(input_layernorm^2)");
+        details.put(LAYERS, perLayer);
+        return new FusionPlan(NAME, c.numHeads(), request.kvHeads(), layers, details);
+    }
+
+    private static Map<String, Object> details(LayerGroups g, double seconds) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("layer", g.layer());
+        m.put("seconds", seconds);
+        m.put("k_error", g.kError());
+        m.put("v_error", g.vError());
+        m.put("k_error_mean_pool", g.kBaseline());
+        m.put("v_error_mean_pool", g.vBaseline());
+        m.put("k_similarity", g.kSimilarity());
+        m.put("v_similarity", g.vSimilarity());
+        return m;
+    }
+
+    @Override
+    public FusionResult apply(Checkpoint in, FusionPlan plan, FusionRequest request) throws IOException {
+        LlamaConfig c = check(in);
+        AsymOptions o = settings.override(request.options()).options(plan.kvHeads());
+        int n = c.numHeads(), d = c.headDim(), hidden = c.hiddenSize(), kv = plan.kvHeads();
+        Map<String, TensorSource> out = new LinkedHashMap<>();
+        int[][] kMaps = new int[c.numLayers()][], vMaps = new int[c.numLayers()][];
+        boolean standard = true;
+        for (LayerPlan lp : plan.layers()) {
+            int l = lp.layer();
+            Grouping gk = Grouping.of(lp.kGroups()), gv = Grouping.of(lp.vGroups());
+            if (gk.groups() != kv || gv.groups() != kv) throw new IllegalArgumentException("layer " + l + " of the plan does not have " + kv + " groups");
+            LayerGroups groups = new LayerGroups(l, gk, gv, null, null, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 0);
+            standard &= groups.standard();
+            // The maps the fused layer will have, known without computing it.
+            int[] order = groups.standard() && !gk.isContiguous() ? HeadPermutation.contiguousOrder(gk) : identity(n);
+            kMaps[l] = HeadPermutation.map(gk.groupOf(), order);
+            vMaps[l] = HeadPermutation.map(gv.groupOf(), order);
+            LazyLayer lazy = new LazyLayer(in, request.calibration(), l, groups, o);
+            out.put(LlamaNames.q(l), tensor(in, LlamaNames.q(l), new long[] {(long) n * d, hidden}, () -> lazy.get().q()));
+            out.put(LlamaNames.k(l), tensor(in, LlamaNames.k(l), new long[] {(long) kv * d, hidden}, () -> lazy.get().k()));
+            out.put(LlamaNames.v(l), tensor(in, LlamaNames.v(l), new long[] {(long) kv * d, hidden}, () -> lazy.get().v()));
+            out.put(LlamaNames.o(l), tensor(in, LlamaNames.o(l), new long[] {hidden, (long) n * d}, () -> lazy.get().o()));
+        }
+        LlamaConfig config = c.withKvHeads(kv);
+        if (!standard) config = config.withHeadMaps(kMaps, vMaps);
+        return new FusionResult(config, out, plan);
+    }
+
+    private static TensorSource tensor(Checkpoint in, String name, long[] shape, ComputedTensor.Compute compute) throws IOException {
+        return new ComputedTensor(name, in.tensor(name).dtype(), shape, compute);
+    }
+
+    /**
+     * One layer's fused weights, computed when the writer first asks for any of its four tensors and dropped
+     * once all four have been taken (asked again, it recomputes), so only a layer or so is ever on the heap.
+     */
+    private static final class LazyLayer {
+        private final Checkpoint in;
+        private final CalibrationStats stats;
+        private final int layer;
+        private final LayerGroups groups;
+        private final AsymOptions options;
+        private FusedLayer fused;
+        private int taken;
+
+        LazyLayer(Checkpoint in, CalibrationStats stats, int layer, LayerGroups groups, AsymOptions options) {
+            this.in = in;
+            this.stats = stats;
+            this.layer = layer;
+            this.groups = groups;
+            this.options = options;
+        }
+
+        synchronized FusedLayer get() throws IOException {
+            FusedLayer f = fused;
+            if (f == null) {
+                LayerWeights w = weights(in, layer);
+                InputMoments x = InputMoments.of(in, stats, layer);
+                HeadStats[] kv = HeadStats.of(w, x.secondMoment(), x.covariance());
+                f = fused = LayerFusion.apply(w, kv[0], kv[1], groups, options);
+            }
+            if (++taken >= 4) {
+                fused = null;
+                taken = 0;
+            }
+            return f;
+        }
+    }
+
+    static LayerWeights weights(Checkpoint in, int l) throws IOException {
+        LlamaConfig c = in.config();
+        return new LayerWeights(in.tensor(LlamaNames.q(l)).toFloats(), in.tensor(LlamaNames.k(l)).toFloats(),
+                in.tensor(LlamaNames.v(l)).toFloats(), in.tensor(LlamaNames.o(l)).toFloats(), c.hiddenSize(), c.numHeads(), c.headDim());
+    }
+
+    private static LlamaConfig check(Checkpoint in) throws IOException {
+        LlamaConfig c = in.config();
+        if (c.numKvHeads() != c.numHeads())
+            throw new CheckpointException(in.source(), "has " + c.numKvHeads() + " kv heads for " + c.numHeads()
+                    + " query heads: the asym strategy regroups a multi-head (MHA) checkpoint");
+        if (c.hasHeadMaps()) throw new CheckpointException(in.source(), "already carries per-layer head maps");
+        for (int l = 0; l < c.numLayers(); l++)
+            if (in.has(LlamaNames.qBias(l)) || in.has(LlamaNames.kBias(l)) || in.has(LlamaNames.vBias(l)))
+                throw new CheckpointException(in.source(), "has attention biases, which the asym strategy does not rotate or pool yet (use --strategy mean)");
+        return c;
+    }
+
+    private static int[] identity(int n) {
+        int[] a = new int[n];
+        for (int i = 0; i < n; i++) a[i] = i;
+        return a;
+    }
+}

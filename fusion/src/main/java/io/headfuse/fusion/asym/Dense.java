@@ -1,0 +1,104 @@
+package io.headfuse.fusion.asym;
+
+/**
+ * Small dense matrices as row-major {@code double[]}: the d x d blocks (d = head_dim) that every step of the
+ * asym strategy works in. Plain loops are fast enough at this size; the large products go through {@link Linalg}.
+ */
+final class Dense {
+    private Dense() {}
+
+    static double[] identity(int n) {
+        double[] a = new double[n * n];
+        for (int i = 0; i < n; i++) a[i * n + i] = 1;
+        return a;
+    }
+
+    /** A (r x k) times B (k x c). */
+    static double[] mul(double[] a, double[] b, int r, int k, int c) {
+        double[] out = new double[r * c];
+        for (int i = 0; i < r; i++) {
+            int oi = i * c;
+            for (int p = 0; p < k; p++) {
+                double av = a[i * k + p];
+                if (av == 0) continue;
+                int bp = p * c;
+                for (int j = 0; j < c; j++) out[oi + j] += av * b[bp + j];
+            }
+        }
+        return out;
+    }
+
+    /** Square n x n product. */
+    static double[] mul(double[] a, double[] b, int n) { return mul(a, b, n, n, n); }
+
+    /** A B^T for square n x n. */
+    static double[] mulT(double[] a, double[] b, int n) {
+        double[] out = new double[n * n];
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++) {
+                double s = 0;
+                for (int p = 0; p < n; p++) s += a[i * n + p] * b[j * n + p];
+                out[i * n + j] = s;
+            }
+        return out;
+    }
+
+    /** R G S^T: a block G_jk seen through the rotations of heads j and k. */
+    static double[] sandwich(double[] r, double[] g, double[] s, int n) { return mulT(mul(r, g, n), s, n); }
+
+    static double[] transpose(double[] a, int rows, int cols) {
+        double[] t = new double[a.length];
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < cols; j++) t[j * rows + i] = a[i * cols + j];
+        return t;
+    }
+
+    static double[] add(double[] a, double[] b) {
+        double[] out = a.clone();
+        for (int i = 0; i < out.length; i++) out[i] += b[i];
+        return out;
+    }
+
+    static void addInto(double[] acc, double[] b, double scale) {
+        for (int i = 0; i < acc.length; i++) acc[i] += scale * b[i];
+    }
+
+    static double[] scale(double[] a, double s) {
+        double[] out = a.clone();
+        for (int i = 0; i < out.length; i++) out[i] *= s;
+        return out;
+    }
+
+    static double trace(double[] a, int n) {
+        double t = 0;
+        for (int i = 0; i < n; i++) t += a[i * n + i];
+        return t;
+    }
+
+    /** tr(A B) without forming the product. */
+    static double traceOfProduct(double[] a, double[] b, int n) {
+        double t = 0;
+        for (int i = 0; i < n; i++)
+            for (int p = 0; p < n; p++) t += a[i * n + p] * b[p * n + i];
+        return t;
+    }
+
+    static double frobeniusSq(double[] a) {
+        double s = 0;
+        for (double v : a) s += v * v;
+        return s;
+    }
+
+    /** The (i, j) block of size b x b of a square matrix of side n. */
+    static double[] block(double[] a, int n, int i, int j, int b) {
+        double[] out = new double[b * b];
+        for (int r = 0; r < b; r++) System.arraycopy(a, (i * b + r) * n + j * b, out, r * b, b);
+        return out;
+    }
+
+    static double maxAbsDiff(double[] a, double[] b) {
+        double m = 0;
+        for (int i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+        return m;
+    }
+}

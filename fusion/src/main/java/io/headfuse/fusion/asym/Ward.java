@@ -1,0 +1,51 @@
+package io.headfuse.fusion.asym;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Agglomerative grouping for unequal group sizes: start from one group per head and merge, while there are more
+ * groups than kv heads, the two whose union raises the total cost least (Ward's criterion when the cost is a
+ * within-group sum of squares). Deterministic; ties go to the lowest head indices.
+ */
+public final class Ward {
+    private Ward() {}
+
+    public static Grouping run(int heads, int groups, GroupCost cost) {
+        if (groups <= 0 || groups > heads) throw new IllegalArgumentException(groups + " groups for " + heads + " heads");
+        List<int[]> clusters = new ArrayList<>();
+        List<Double> costs = new ArrayList<>();
+        for (int h = 0; h < heads; h++) {
+            clusters.add(new int[] {h});
+            costs.add(cost.cost(new int[] {h}));
+        }
+        while (clusters.size() > groups) {
+            int ba = -1, bb = -1;
+            double best = Double.POSITIVE_INFINITY, bestCost = 0;
+            for (int a = 0; a < clusters.size(); a++)
+                for (int b = a + 1; b < clusters.size(); b++) {
+                    int[] u = union(clusters.get(a), clusters.get(b));
+                    double cu = cost.cost(u);
+                    double inc = cu - costs.get(a) - costs.get(b);
+                    if (inc < best - 1e-15) {
+                        best = inc;
+                        ba = a;
+                        bb = b;
+                        bestCost = cu;
+                    }
+                }
+            clusters.set(ba, union(clusters.get(ba), clusters.get(bb)));
+            costs.set(ba, bestCost);
+            clusters.remove(bb);
+            costs.remove(bb);
+        }
+        return Grouping.of(clusters.toArray(int[][]::new));
+    }
+
+    static int[] union(int[] a, int[] b) {
+        int[] u = new int[a.length + b.length];
+        int i = 0, j = 0, k = 0;
+        while (i < a.length || j < b.length) u[k++] = j >= b.length || (i < a.length && a[i] < b[j]) ? a[i++] : b[j++];
+        return u;
+    }
+}

@@ -1,0 +1,73 @@
+package io.headfuse.fusion.asym;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.headfuse.formats.AssetPaths;
+import io.headfuse.formats.Checkpoint;
+import io.headfuse.formats.Checkpoints;
+import io.headfuse.fusion.FusionPlan;
+import io.headfuse.fusion.FusionRequest;
+import io.headfuse.fusion.FusionResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The math on the real weights of headfuse-mha-s, with input moments from the weights alone (diag of
+ * input_layernorm^2): folds keep each head's function, groups never cost more than contiguous mean pooling.
+ */
+class RealWeightsTest {
+    static Path model(String name) {
+        Path p = AssetPaths.root().map(r -> r.resolve("models/" + name)).orElse(Path.of("../shared/assets/models", name));
+        Assumptions.assumeTrue(Files.exists(p), "assets not found at " + p + ": skipping");
+        return p;
+    }
+
+    @Test void foldsKeepTheHeadsOfARealLayer() throws Exception {
+        try (Checkpoint in = Checkpoints.open(model("headfuse-mha-s"))) {
+            LayerWeights w = AsymStrategy.weights(in, 1);
+            InputMoments x = InputMoments.of(in, null, 1);
+            HeadStats[] kv = HeadStats.of(w, x.secondMoment(), x.covariance());
+            Grouping g = Grouping.of(new int[][] {{0, 5, 6, 7}, {1, 2, 3, 4}});
+            GroupFit.Method m = new GroupFit.Method(true, Pooling.MEAN, true);
+            LayerWeights rot = Folding.rotate(w, Folding.fits(kv[0], g, m), Folding.fits(kv[1], g, m));
+            for (int h = 0; h < w.heads(); h++) {
+                double[] a = AlignmentTestAccess.qk(w, h), b = AlignmentTestAccess.qk(rot, h);
+                assertTrue(Dense.maxAbsDiff(a, b) < 1e-4 * AlignmentTest.max(a), "W_q^T W_k of head " + h);
+                double[] c = AlignmentTestAccess.ov(w, h), e = AlignmentTestAccess.ov(rot, h);
+                assertTrue(Dense.maxAbsDiff(c, e) < 1e-4 * AlignmentTest.max(c), "W_o W_v of head " + h);
+            }
+        }
+    }
+
+    @Test void planOfEveryVariant() throws Exception {
+        try (Checkpoint in = Checkpoints.open(model("headfuse-mha-s"))) {
+            for (int kv : new int[] {4, 2})
+                for (boolean coupled : new boolean[] {false, true})
+                    for (int variant = 0; variant < 3; variant++) {
+                        AsymStrategy.Settings s = AsymStrategy.Settings.defaults().with(variant >= 1, variant >= 2, coupled, 1);
+                        AsymStrategy strategy = new AsymStrategy(s);
+                        long t0 = System.nanoTime();
+                        FusionPlan plan = strategy.plan(in, FusionRequest.of(kv));
+                        double secs = (System.nanoTime() - t0) / 1e9;
+                        assertEquals(in.config().numLayers(), plan.layers().size());
+                        double err = 0, base = 0;
+                        for (Object o : (java.util.List<?>) plan.details().get(AsymStrategy.LAYERS)) {
+                            var m = (java.util.Map<?, ?>) o;
+                            err += (double) m.get("k_error") + (double) m.get("v_error");
+                            base += (double) m.get("k_error_mean_pool") + (double) m.get("v_error_mean_pool");
+                        }
+                        System.out.printf("mha-s kv=%d %-10s %-22s relative error %.4f (mean pool %.4f) plan %.2fs%n", kv,
+                                coupled ? "coupled" : "decoupled", variant == 0 ? "asym" : variant == 1 ? "asym+align" : "asym+align+lsq", err, base, secs);
+                        assertTrue(err <= base + 1e-9);
+                        if (coupled) assertTrue(plan.coupled());
+                        FusionResult r = strategy.apply(in, plan, FusionRequest.of(kv));
+                        assertEquals(plan.coupled(), !r.config().hasHeadMaps());
+                        assertEquals((long) kv * in.config().headDim() * in.config().hiddenSize(),
+                                r.replacements().get("model.layers.0.self_attn.k_proj.weight").toFloats().length);
+                    }
+        }
+    }
+}
