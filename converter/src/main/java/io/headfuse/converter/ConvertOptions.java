@@ -13,24 +13,35 @@ import java.util.List;
  * @param align rotate heads into alignment before pooling (asym)
  * @param leastSquares pool by least squares instead of the plain mean (asym)
  * @param coupled one grouping for K and V, so plain transformers loads the result (asym)
+ * @param settings further strategy settings passed through as they are (asym: search=swaps|ward,
+ *                 objective=reconstruction|similarity, similarity=cosine|cka)
  */
 public record ConvertOptions(Path model, Path out, int kvHeads, String strategy, DType dtype, long shardSize, boolean force,
-                             List<Path> calibFiles, int calibTokens, boolean align, boolean leastSquares, boolean coupled, long seed) {
+                             List<Path> calibFiles, int calibTokens, boolean align, boolean leastSquares, boolean coupled, long seed,
+                             java.util.Map<String, String> settings) {
     public static final int DEFAULT_CALIB_TOKENS = 65536;
 
     public ConvertOptions {
         calibFiles = List.copyOf(calibFiles);
+        settings = java.util.Map.copyOf(settings);
     }
 
     public static ConvertOptions of(Path model, Path out, int kvHeads) {
         return new ConvertOptions(model, out, kvHeads, "mean", null, SafetensorsWriter.DEFAULT_SHARD_SIZE, false,
-                List.of(), DEFAULT_CALIB_TOKENS, false, false, false, 0);
+                List.of(), DEFAULT_CALIB_TOKENS, false, false, false, 0, java.util.Map.of());
     }
 
-    public ConvertOptions withStrategy(String s) { return new ConvertOptions(model, out, kvHeads, s, dtype, shardSize, force, calibFiles, calibTokens, align, leastSquares, coupled, seed); }
-    public ConvertOptions withDtype(DType d) { return new ConvertOptions(model, out, kvHeads, strategy, d, shardSize, force, calibFiles, calibTokens, align, leastSquares, coupled, seed); }
-    public ConvertOptions withShardSize(long s) { return new ConvertOptions(model, out, kvHeads, strategy, dtype, s, force, calibFiles, calibTokens, align, leastSquares, coupled, seed); }
-    public ConvertOptions withForce(boolean f) { return new ConvertOptions(model, out, kvHeads, strategy, dtype, shardSize, f, calibFiles, calibTokens, align, leastSquares, coupled, seed); }
-    public ConvertOptions withCalibration(List<Path> files, int tokens) { return new ConvertOptions(model, out, kvHeads, strategy, dtype, shardSize, force, files, tokens, align, leastSquares, coupled, seed); }
-    public ConvertOptions withAsym(boolean al, boolean lsq, boolean cpl, long sd) { return new ConvertOptions(model, out, kvHeads, strategy, dtype, shardSize, force, calibFiles, calibTokens, al, lsq, cpl, sd); }
+    public ConvertOptions withStrategy(String s) { return new ConvertOptions(model, out, kvHeads, s, dtype, shardSize, force, calibFiles, calibTokens, align, leastSquares, coupled, seed, settings); }
+    public ConvertOptions withDtype(DType d) { return new ConvertOptions(model, out, kvHeads, strategy, d, shardSize, force, calibFiles, calibTokens, align, leastSquares, coupled, seed, settings); }
+    public ConvertOptions withShardSize(long s) { return new ConvertOptions(model, out, kvHeads, strategy, dtype, s, force, calibFiles, calibTokens, align, leastSquares, coupled, seed, settings); }
+    public ConvertOptions withForce(boolean f) { return new ConvertOptions(model, out, kvHeads, strategy, dtype, shardSize, f, calibFiles, calibTokens, align, leastSquares, coupled, seed, settings); }
+    public ConvertOptions withCalibration(List<Path> files, int tokens) { return new ConvertOptions(model, out, kvHeads, strategy, dtype, shardSize, force, files, tokens, align, leastSquares, coupled, seed, settings); }
+    /** A copy with one more strategy setting. */
+    public ConvertOptions withSetting(String key, String value) {
+        java.util.Map<String, String> m = new java.util.TreeMap<>(settings);
+        m.put(key, value);
+        return new ConvertOptions(model, out, kvHeads, strategy, dtype, shardSize, force, calibFiles, calibTokens, align, leastSquares, coupled, seed, m);
+    }
+
+    public ConvertOptions withAsym(boolean al, boolean lsq, boolean cpl, long sd) { return new ConvertOptions(model, out, kvHeads, strategy, dtype, shardSize, force, calibFiles, calibTokens, al, lsq, cpl, sd, settings); }
 }

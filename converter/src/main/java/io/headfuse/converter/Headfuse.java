@@ -102,8 +102,9 @@ public final class Headfuse {
             stats = Calibration.gather(in, o.calibFiles(), o.calibTokens(), progress);
         }
         // Settings only some strategies read (asym); the others ignore them.
-        Map<String, String> settings = Map.of("align", String.valueOf(o.align()), "lsq", String.valueOf(o.leastSquares()),
-                "coupled", String.valueOf(o.coupled()), "seed", String.valueOf(o.seed()));
+        Map<String, String> settings = new java.util.TreeMap<>(o.settings());
+        settings.putAll(Map.of("align", String.valueOf(o.align()), "lsq", String.valueOf(o.leastSquares()),
+                "coupled", String.valueOf(o.coupled()), "seed", String.valueOf(o.seed())));
         return new FusionRequest(o.kvHeads(), stats, settings);
     }
 

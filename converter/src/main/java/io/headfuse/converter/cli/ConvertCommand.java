@@ -21,7 +21,7 @@ final class ConvertCommand implements Command {
 
     @Override public String name() { return "convert"; }
     @Override public String summary() { return "rewrite a checkpoint's K/V heads for fewer kv heads (GQA/MQA) and write an HF checkpoint"; }
-    @Override public String usage() { return "[--model IN] --out OUT --kv-heads N [--strategy mean|asym] [--dtype bf16|f16|f32] [--shard-size SIZE] [--force]"; }
+    @Override public String usage() { return "[--model IN] --out OUT --kv-heads N [--strategy mean|asym] [--dtype bf16|f16|f32] [--shard-size SIZE] [--force] [--calib FILE... [--calib-tokens N] [--align] [--lsq] [--coupled] [--grouping swaps|ward] [--seed S]]"; }
 
     @Override
     public Options options() {
@@ -56,6 +56,9 @@ final class ConvertCommand implements Command {
             o.addOption(Option.builder().longOpt("align").desc("align heads before merging them (asym)").build());
             o.addOption(Option.builder().longOpt("lsq").desc("pool each group by least squares instead of the mean (asym)").build());
             o.addOption(Option.builder().longOpt("coupled").desc("one grouping for K and V, loadable by plain transformers (asym)").build());
+            o.addOption(Option.builder().longOpt("grouping").hasArg().argName("G").desc("swaps (equal-size groups, default) or ward (unequal sizes; needs headfuse's head maps) (asym)").build());
+            o.addOption(Option.builder().longOpt("objective").hasArg().argName("O").desc("reconstruction (error of the pooled head, default) or similarity (within-group similarity) (asym)").build());
+            o.addOption(Option.builder().longOpt("similarity").hasArg().argName("S").desc("cosine (default) or cka: head similarity for the similarity objective and the heatmaps (asym)").build());
             o.addOption(Option.builder().longOpt("seed").hasArg().argName("S").desc("seed of the grouping search (asym, default 0)").build());
             return o;
         }
@@ -84,7 +87,19 @@ final class ConvertCommand implements Command {
             String[] calib = cl.getOptionValues("calib");
             o = o.withCalibration(calib == null ? List.of() : java.util.Arrays.stream(calib).map(Path::of).toList(),
                     Args.intValue(cl, "calib-tokens", ConvertOptions.DEFAULT_CALIB_TOKENS));
+            o = choice(cl, o, "grouping", "search", "swaps", "ward");
+            o = choice(cl, o, "objective", "objective", "reconstruction", "similarity");
+            o = choice(cl, o, "similarity", "similarity", "cosine", "cka");
             return o.withAsym(cl.hasOption("align"), cl.hasOption("lsq"), cl.hasOption("coupled"), Args.longValue(cl, "seed", 0));
+        }
+
+        /** An option with a fixed set of values, passed to the strategy as {@code setting}. */
+        private static ConvertOptions choice(CommandLine cl, ConvertOptions o, String opt, String setting, String... allowed) throws UsageException {
+            String v = cl.getOptionValue(opt);
+            if (v == null) return o;
+            if (!java.util.Arrays.asList(allowed).contains(v))
+                throw new UsageException("--" + opt + " must be one of " + String.join(", ", allowed) + ", got '" + v + "'");
+            return o.withSetting(setting, v);
         }
     }
 }
