@@ -5,14 +5,11 @@ import io.headfuse.converter.cli.EvalCommand.EvalArgs;
 import io.headfuse.uptrain.eval.Comparison;
 import io.headfuse.uptrain.eval.ComparisonResult;
 import io.headfuse.uptrain.eval.EvalOptions;
-import io.headfuse.uptrain.eval.Perplexity;
 import io.headfuse.uptrain.model.LlamaModel;
 import io.headfuse.uptrain.tokenizer.TextTokenizer;
 import io.headfuse.uptrain.tokenizer.Tokenizers;
 import java.io.PrintStream;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.commons.cli.CommandLine;
@@ -46,29 +43,15 @@ final class CompareCommand implements Command {
         EvalOptions o = EvalArgs.evalOptions(cl);
         Device device = EvalArgs.device(cl);
         Path json = cl.hasOption("json") ? Path.of(cl.getOptionValue("json")) : null;
-        List<String> texts = new ArrayList<>();
-        for (Path f : data) texts.add(Perplexity.readText(f));
-        Map<String, ComparisonResult> results = new LinkedHashMap<>();
+        List<String> texts = EvalArgs.readTexts(data);
+        Map<String, ComparisonResult> results;
         try (LlamaModel teacher = LlamaModel.load(teacherDir, device);
              LlamaModel student = LlamaModel.load(studentDir, device);
              TextTokenizer tok = Tokenizers.forModel(teacherDir)) {
-            for (int i = 0; i < data.size(); i++) {
-                ComparisonResult r = Comparison.run(teacher, student, tok, texts.get(i), o.withLabel(data.get(i).getFileName().toString()));
-                results.put(data.get(i).toString(), r);
-                out.println(data.get(i) + ": " + r);
-            }
+            results = EvalArgs.perFile(data, texts, out,
+                    (file, text) -> Comparison.run(teacher, student, tok, text, o.withLabel(file.getFileName().toString())));
         }
-        ComparisonResult all = ComparisonResult.combine(List.copyOf(results.values()));
-        if (results.size() > 1) out.println("all: " + all);
-        if (json != null) {
-            Map<String, Object> doc = new LinkedHashMap<>(all.toJson());
-            if (results.size() > 1) {
-                Map<String, Object> files = new LinkedHashMap<>();
-                results.forEach((k, v) -> files.put(k, v.toJson()));
-                doc.put("files", files);
-            }
-            EvalArgs.writeJson(json, doc);
-        }
+        EvalArgs.report(results, ComparisonResult::combine, ComparisonResult::toJson, out, json);
         return 0;
     }
 }

@@ -45,27 +45,12 @@ final class EvalCommand implements Command {
         EvalOptions o = EvalArgs.evalOptions(cl);
         Device device = EvalArgs.device(cl);
         Path json = cl.hasOption("json") ? Path.of(cl.getOptionValue("json")) : null;
-        List<String> texts = new ArrayList<>();
-        for (Path f : data) texts.add(Perplexity.readText(f));
-        Map<String, PerplexityResult> results = new LinkedHashMap<>();
+        List<String> texts = EvalArgs.readTexts(data);
+        Map<String, PerplexityResult> results;
         try (LlamaModel m = LlamaModel.load(model, device); TextTokenizer tok = Tokenizers.forModel(model)) {
-            for (int i = 0; i < data.size(); i++) {
-                PerplexityResult r = Perplexity.evaluate(m, tok, texts.get(i), o.withLabel(data.get(i).getFileName().toString()));
-                results.put(data.get(i).toString(), r);
-                out.println(data.get(i) + ": " + r);
-            }
+            results = EvalArgs.perFile(data, texts, out, (file, text) -> Perplexity.evaluate(m, tok, text, o.withLabel(file.getFileName().toString())));
         }
-        PerplexityResult all = PerplexityResult.combine(List.copyOf(results.values()));
-        if (results.size() > 1) out.println("all: " + all);
-        if (json != null) {
-            Map<String, Object> doc = new LinkedHashMap<>(all.toJson());
-            if (results.size() > 1) {
-                Map<String, Object> files = new LinkedHashMap<>();
-                results.forEach((k, v) -> files.put(k, v.toJson()));
-                doc.put("files", files);
-            }
-            EvalArgs.writeJson(json, doc);
-        }
+        EvalArgs.report(results, PerplexityResult::combine, PerplexityResult::toJson, out, json);
         return 0;
     }
 
@@ -121,6 +106,43 @@ final class EvalCommand implements Command {
         static boolean stderrIsTerminal() {
             java.io.Console c = System.console();
             return c != null && c.isTerminal();
+        }
+
+        static List<String> readTexts(List<Path> files) throws IOException {
+            List<String> texts = new ArrayList<>();
+            for (Path f : files) texts.add(Perplexity.readText(f));
+            return texts;
+        }
+
+        /** One measurement of one file's text. */
+        interface FileMeasure<R> {
+            R apply(Path file, String text) throws IOException;
+        }
+
+        /** Measures each file, printing each result as it comes; file name -> result, in order. */
+        static <R> Map<String, R> perFile(List<Path> files, List<String> texts, PrintStream out, FileMeasure<R> measure) throws IOException {
+            Map<String, R> results = new LinkedHashMap<>();
+            for (int i = 0; i < files.size(); i++) {
+                R r = measure.apply(files.get(i), texts.get(i));
+                results.put(files.get(i).toString(), r);
+                out.println(files.get(i) + ": " + r);
+            }
+            return results;
+        }
+
+        /** Prints the pooled result of several files and writes the JSON (pooled keys, plus per-file ones under "files"). */
+        static <R> void report(Map<String, R> results, java.util.function.Function<List<R>, R> combine,
+                               java.util.function.Function<R, Map<String, Object>> toJson, PrintStream out, Path json) throws IOException {
+            R all = combine.apply(List.copyOf(results.values()));
+            if (results.size() > 1) out.println("all: " + all);
+            if (json == null) return;
+            Map<String, Object> doc = new LinkedHashMap<>(toJson.apply(all));
+            if (results.size() > 1) {
+                Map<String, Object> files = new LinkedHashMap<>();
+                results.forEach((k, v) -> files.put(k, toJson.apply(v)));
+                doc.put("files", files);
+            }
+            writeJson(json, doc);
         }
 
         static void writeJson(Path file, Map<String, Object> doc) throws IOException {
