@@ -2,10 +2,12 @@
 # The asym table (issue: activation-informed grouping): zero-shot perplexity of headfuse-mha-m converted to KV
 # kv heads by mean-pooling and by asym (plain, +align, +align+least-squares; decoupled and coupled), calibrated
 # on CALIB_TOKENS tokens of the SOTU text and evaluated on the Moby-Dick validation slice. Everything runs in
-# memory (nothing is written); prints a Markdown table with the conversion time of each cell.
+# memory (no checkpoint is written); prints a Markdown table with the conversion time of each cell, and draws
+# it as a bar chart (log-scale perplexity) to ASYM_PNG, by default asym-table.png in the folder it was run from.
 #   usage: bench/asym-table.sh [MODEL] [CALIB_TEXT] [EVAL_TEXT] [CALIB_TOKENS] [KV...]
 #   HF_BUILD=target-x uses (and builds into) that build folder instead of the launcher's target/.
 set -euo pipefail
+PNG="$(realpath -m "${ASYM_PNG:-asym-table.png}")"   # resolved before the cd below, against the caller's folder
 cd "$(dirname "$0")/.."
 ASSETS="${HEADFUSE_ASSETS:-../shared/assets}"
 MODEL="${1:-$ASSETS/models/headfuse-mha-m}"
@@ -24,4 +26,4 @@ fi
 CP="converter/$BUILD/headfuse-converter-0.1.0-SNAPSHOT.jar:$(cat "converter/$BUILD/classpath.txt")"
 exec "$JAVA_HOME/bin/java" -Xmx4g --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow \
   -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$CP" \
-  io.headfuse.converter.report.AsymBench "$MODEL" "$CALIB" "$EVAL" "$TOKENS" "${KVS[@]}"
+  io.headfuse.converter.report.AsymBench --png "$PNG" "$MODEL" "$CALIB" "$EVAL" "$TOKENS" "${KVS[@]}"

@@ -116,17 +116,26 @@ public final class AsymBench {
     }
 
     /**
-     * {@code AsymBench MODEL CALIB_TEXT EVAL_TEXT [CALIB_TOKENS] [KV...]}: prints the table as Markdown.
+     * {@code AsymBench [--png PATH] MODEL CALIB_TEXT EVAL_TEXT [CALIB_TOKENS] [KV...]}: prints the table as Markdown
+     * and draws it as a bar chart ({@link AsymChart}) to PATH, by default {@value AsymChart#FILE} in the working
+     * folder.
      */
     public static void main(String[] args) throws Exception {
-        if (args.length < 3) {
-            System.err.println("usage: AsymBench MODEL CALIB_TEXT EVAL_TEXT [CALIB_TOKENS] [KV...]");
+        List<String> rest = new ArrayList<>(List.of(args));
+        Path png = Path.of(AsymChart.FILE);
+        int at = rest.indexOf("--png");
+        if (at >= 0 && at + 1 < rest.size()) {
+            png = Path.of(rest.get(at + 1));
+            rest.subList(at, at + 2).clear();
+        }
+        if (rest.size() < 3 || rest.contains("--png")) {
+            System.err.println("usage: AsymBench [--png PATH] MODEL CALIB_TEXT EVAL_TEXT [CALIB_TOKENS] [KV...]");
             System.exit(2);
         }
-        Path model = Path.of(args[0]), calib = Path.of(args[1]), eval = Path.of(args[2]);
-        int tokens = args.length > 3 ? Integer.parseInt(args[3]) : 65536;
+        Path model = Path.of(rest.get(0)), calib = Path.of(rest.get(1)), eval = Path.of(rest.get(2));
+        int tokens = rest.size() > 3 ? Integer.parseInt(rest.get(3)) : 65536;
         List<Integer> kvs = new ArrayList<>();
-        for (int i = 4; i < args.length; i++) kvs.add(Integer.parseInt(args[i]));
+        for (int i = 4; i < rest.size(); i++) kvs.add(Integer.parseInt(rest.get(i)));
         if (kvs.isEmpty()) kvs = List.of(4, 2);
         PrintStream out = System.out;
         AsymBench b = new AsymBench(model);
@@ -137,22 +146,29 @@ public final class AsymBench {
             TokenStream stream = b.evalStream(eval);
             out.printf("model %s; calibration: %d tokens of %s (%.1f s); eval: validation slice of %s (%d tokens)%n%n",
                     model.getFileName(), stats.tokens(), calib.getFileName(), calibSecs, eval.getFileName(), stream.length());
-            out.printf("MHA (%d kv heads): ppl %.3f%n%n", b.in.config().numKvHeads(), b.basePpl(stream));
+            int mhaKv = b.in.config().numKvHeads();
+            double mhaPpl = b.basePpl(stream);
+            out.printf("MHA (%d kv heads): ppl %.3f%n%n", mhaKv, mhaPpl);
             out.print("| variant |");
             for (int kv : kvs) out.printf(" kv=%d ppl | kv=%d convert s |", kv, kv);
             out.println();
             out.print("|---|");
             for (int ignored : kvs) out.print("---:|---:|");
             out.println();
+            List<Row> rows = new ArrayList<>();
             for (Variant v : variants(AsymStrategy.Settings.defaults().seed())) {
                 out.printf("| %s |", v.label());
                 for (int kv : kvs) {
                     Row r = b.run(v, kv, stats, stream);
+                    rows.add(r);
                     out.printf(" %.3f | %.1f |", r.ppl(), r.convertSeconds());
                 }
                 out.println();
                 out.flush();
             }
+            AsymChart.write(String.format("%s: calib %d tokens of %s, eval %s", model.getFileName(),
+                    stats.tokens(), calib.getFileName(), eval.getFileName()), mhaKv, mhaPpl, rows, png);
+            out.printf("%nchart: %s%n", png);
         } finally {
             b.close();
         }
