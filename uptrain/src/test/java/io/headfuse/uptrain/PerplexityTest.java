@@ -1,5 +1,7 @@
 package io.headfuse.uptrain;
 
+import io.headfuse.testkit.Assets;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

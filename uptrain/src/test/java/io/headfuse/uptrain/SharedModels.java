@@ -1,5 +1,7 @@
 package io.headfuse.uptrain;
 
+import io.headfuse.testkit.Assets;
+
 import ai.djl.Device;
 import io.headfuse.uptrain.model.LlamaModel;
 import io.headfuse.uptrain.tokenizer.TextTokenizer;

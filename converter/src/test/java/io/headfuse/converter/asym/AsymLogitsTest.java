@@ -1,5 +1,7 @@
 package io.headfuse.converter.asym;
 
+import io.headfuse.testkit.Assets;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -41,7 +43,7 @@ class AsymLogitsTest {
     static final int[] IDS = {1, 415, 2203, 302, 264, 1629, 2872, 272, 1526, 403, 1236, 2872, 661, 403, 264, 5165, 302, 8, 99, 1000, 7000, 8191};
 
     @Test void permutingQueryHeadsAloneKeepsTheLogits() throws Exception {
-        try (Checkpoint in = Checkpoints.open(AsymAssets.model("headfuse-mha-s"))) {
+        try (Checkpoint in = Checkpoints.open(Assets.model("headfuse-mha-s"))) {
             LlamaConfig c = in.config();
             Random r = new Random(5);
             Map<String, TensorSource> repl = new HashMap<>();
@@ -60,7 +62,7 @@ class AsymLogitsTest {
     }
 
     @Test void alignmentRotationsAloneKeepTheLogits() throws Exception {
-        try (Checkpoint in = Checkpoints.open(AsymAssets.model("headfuse-mha-s"))) {
+        try (Checkpoint in = Checkpoints.open(Assets.model("headfuse-mha-s"))) {
             LlamaConfig c = in.config();
             Map<String, TensorSource> repl = new HashMap<>();
             boolean moved = false;
@@ -83,7 +85,7 @@ class AsymLogitsTest {
     }
 
     @Test void standardExportEqualsTheSameGroupsThroughHeadMaps() throws Exception {
-        try (Checkpoint in = Checkpoints.open(AsymAssets.model("headfuse-mha-s"))) {
+        try (Checkpoint in = Checkpoints.open(Assets.model("headfuse-mha-s"))) {
             LlamaConfig c = in.config();
             AsymStrategy s = new AsymStrategy(AsymStrategy.Settings.defaults().with(true, false, true, 3));
             FusionRequest req = FusionRequest.of(4);
@@ -119,7 +121,7 @@ class AsymLogitsTest {
 
     /** Decoupled and unequal (Ward) groupings come out with head maps, which the runtime loads and runs. */
     @Test void headMapExportsRunInTheRuntime() throws Exception {
-        try (Checkpoint in = Checkpoints.open(AsymAssets.model("headfuse-mha-s"))) {
+        try (Checkpoint in = Checkpoints.open(Assets.model("headfuse-mha-s"))) {
             for (Map<String, String> options : java.util.List.of(Map.of("coupled", "false"), Map.of("search", "ward", "coupled", "true", "align", "true"))) {
                 AsymStrategy s = new AsymStrategy();
                 FusionRequest req = new FusionRequest(options.containsKey("search") ? 4 : 2, null, options);

@@ -1,5 +1,7 @@
 package io.headfuse.converter.asym;
 
+import io.headfuse.testkit.Assets;
+
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.headfuse.converter.report.AsymBench;
@@ -16,11 +18,11 @@ import org.junit.jupiter.api.Test;
  */
 class AsymPerplexityTest {
     @Test void asymBeatsMeanPoolingAndAlignmentBeatsAsym() throws Exception {
-        AsymBench b = new AsymBench(AsymAssets.model("headfuse-mha-m"));
+        AsymBench b = new AsymBench(Assets.model("headfuse-mha-m"));
         try {
             long t0 = System.nanoTime();
-            CalibrationStats stats = b.calibrate(AsymAssets.sotu(), 16384);
-            TokenStream stream = b.evalStream(AsymAssets.mobyDick());
+            CalibrationStats stats = b.calibrate(Assets.text("sotu/sotu-1790-2021.txt"), 16384);
+            TokenStream stream = b.evalStream(Assets.text("moby-dick/moby-dick.txt"));
             System.out.printf("calibration %.1f s%n", (System.nanoTime() - t0) / 1e9);
             for (int kv : new int[] {4, 2}) {
                 double mean = b.run(new AsymBench.Variant("mean", new MeanPoolStrategy()), kv, stats, stream).ppl();

@@ -1,5 +1,7 @@
 package io.headfuse.converter.asym;
 
+import io.headfuse.testkit.Assets;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -98,11 +100,11 @@ class HeatmapAndPlanTest {
 
     /** {@code headfuse plan} on headfuse-mha-s with a little calibration text: prints the groups and draws the PNG. */
     @Test void planCommandPrintsGroupsAndDrawsHeatmaps() throws Exception {
-        Path model = AsymAssets.model("headfuse-mha-s");
+        Path model = Assets.model("headfuse-mha-s");
         Path png = tmp.resolve("plan.png");
         ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
         int rc = Main.run(new String[] {"plan", "--model", model.toString(), "--kv-heads", "2", "--strategy", "asym", "--calib",
-                AsymAssets.sotu().toString(), "--calib-tokens", "2048", "--align", "--png", png.toString()}, new PrintStream(out), new PrintStream(err));
+                Assets.text("sotu/sotu-1790-2021.txt").toString(), "--calib-tokens", "2048", "--align", "--png", png.toString()}, new PrintStream(out), new PrintStream(err));
         String text = out.toString();
         System.out.print(text);
         assertEquals(0, rc, err.toString());

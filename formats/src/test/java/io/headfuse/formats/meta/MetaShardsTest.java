@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.headfuse.formats.Assets;
+import io.headfuse.testkit.Assets;
 import io.headfuse.formats.CheckpointException;
 import io.headfuse.formats.LlamaNames;
 import io.headfuse.formats.MappedTensor;

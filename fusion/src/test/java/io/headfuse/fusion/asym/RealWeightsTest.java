@@ -3,15 +3,12 @@ package io.headfuse.fusion.asym;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.headfuse.formats.AssetPaths;
+import io.headfuse.testkit.Assets;
 import io.headfuse.formats.Checkpoint;
 import io.headfuse.formats.Checkpoints;
 import io.headfuse.fusion.FusionPlan;
 import io.headfuse.fusion.FusionRequest;
 import io.headfuse.fusion.FusionResult;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -19,14 +16,8 @@ import org.junit.jupiter.api.Test;
  * input_layernorm^2): folds keep each head's function, groups never cost more than contiguous mean pooling.
  */
 class RealWeightsTest {
-    static Path model(String name) {
-        Path p = AssetPaths.root().map(r -> r.resolve("models/" + name)).orElse(Path.of("../shared/assets/models", name));
-        Assumptions.assumeTrue(Files.exists(p), "assets not found at " + p + ": skipping");
-        return p;
-    }
-
     @Test void foldsKeepTheHeadsOfARealLayer() throws Exception {
-        try (Checkpoint in = Checkpoints.open(model("headfuse-mha-s"))) {
+        try (Checkpoint in = Checkpoints.open(Assets.model("headfuse-mha-s"))) {
             LayerWeights w = AsymStrategy.weights(in, 1);
             InputMoments x = InputMoments.of(in, null, 1);
             HeadStats[] kv = HeadStats.of(w, x.secondMoment(), x.covariance());
@@ -43,7 +34,7 @@ class RealWeightsTest {
     }
 
     @Test void planOfEveryVariant() throws Exception {
-        try (Checkpoint in = Checkpoints.open(model("headfuse-mha-s"))) {
+        try (Checkpoint in = Checkpoints.open(Assets.model("headfuse-mha-s"))) {
             for (int kv : new int[] {4, 2})
                 for (boolean coupled : new boolean[] {false, true})
                     for (int variant = 0; variant < 3; variant++) {
