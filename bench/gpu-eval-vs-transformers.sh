@@ -4,7 +4,7 @@
 # of the same text, in alternating rounds of one run. Prints every result line and the ratios of the medians.
 #
 # Needs: a Java 25 runtime, DJL pointed at the machine's libtorch (PYTORCH_LIBRARY_PATH, PYTORCH_VERSION,
-# PYTORCH_FLAVOR, DJL_OFFLINE=true: see docs/gpu.md), python3 with torch + transformers, and the headfuse jars.
+# PYTORCH_FLAVOR, DJL_OFFLINE=true: see docs/gpu.md), python3 with torch + transformers, awk, and the headfuse jars.
 #   usage: bench/gpu-eval-vs-transformers.sh MODEL TEXT [N_TOKENS] [ROUNDS]
 #   HEADFUSE="java -cp 'lib/*' io.headfuse.converter.cli.Main" overrides how headfuse is started (default ./headfuse)
 set -uo pipefail
@@ -28,5 +28,5 @@ median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END {print (NR % 2) 
 ref=$(echo "${runs[transformers-fp32--tf32]}" | median)
 for k in "${!runs[@]}"; do
   m=$(echo "${runs[$k]}" | median)
-  printf '%-28s median %8.0f tokens/s   %.2f x transformers fp32+TF32\n' "$k" "$m" "$(echo "$m / $ref" | bc -l)"
+  awk -v k="$k" -v m="$m" -v r="$ref" 'BEGIN { printf "%-28s median %8.0f tokens/s   %.2f x transformers fp32+TF32\n", k, m, m / r }' 
 done | sort
