@@ -91,7 +91,7 @@ final class EvalCommand implements Command {
             if (max < 0) throw new UsageException("--max-tokens must be positive, got " + max);
             double from = Args.doubleValue(cl, "from", 0);
             if (from < 0 || from >= 1) throw new UsageException("--from must be in [0, 1), got " + from);
-            return EvalOptions.defaults().withWindow(window).withMaxTokens(max).withFrom(from).withProgress(stderrIsTerminal());
+            return EvalOptions.defaults().withWindow(window).withMaxTokens(max).withFrom(from).withProgress(io.headfuse.converter.ConsoleProgress.interactive());
         }
 
         static Device device(CommandLine cl) throws UsageException {
@@ -100,12 +100,6 @@ final class EvalCommand implements Command {
             if (!(n.equals("cpu") || n.matches("(gpu|cuda)(:\\d+)?")))
                 throw new UsageException("--device expects cpu, gpu or gpu:N, got '" + name + "'");
             return TorchRuntime.device(n);
-        }
-
-        /** Progress bars only where someone watches: they would fill logs with carriage returns. */
-        static boolean stderrIsTerminal() {
-            java.io.Console c = System.console();
-            return c != null && c.isTerminal();
         }
 
         static List<String> readTexts(List<Path> files) throws IOException {
