@@ -18,6 +18,12 @@ public record ConversionReport(Path input, String inputFormat, Path output, Fusi
     public static final String FILE = "headfuse.json";
     public static final String VERSION = "0.1.0";
 
+    /** The same report with its wall time set (known only once everything else is written). */
+    public ConversionReport withWallSeconds(double seconds) {
+        return new ConversionReport(input, inputFormat, output, plan, kvHeadsBefore, kvHeadsAfter, dtypeBefore, dtypeAfter,
+                kvBytesPerTokenBefore, kvBytesPerTokenAfter, shards, hfCompatible, seconds);
+    }
+
     public double kvReduction() { return (double) kvBytesPerTokenBefore / kvBytesPerTokenAfter; }
 
     public ObjectNode toJson() {

@@ -15,6 +15,7 @@ import io.headfuse.fusion.FusionRequest;
 import io.headfuse.fusion.FusionResult;
 import io.headfuse.fusion.FusionStrategy;
 import io.headfuse.fusion.Strategies;
+import io.headfuse.converter.report.SimilarityHeatmap;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -65,19 +66,14 @@ public final class Headfuse {
             ConversionReport[] done = new ConversionReport[1];
             try {
                 HfCheckpointWriter.write(o.out(), new HfCheckpointWriter.Contents(config, tensors, in.sideFiles(), () -> {
-                    done[0] = withWall(report, (System.nanoTime() - t0) / 1e9);
-                    return Map.of(ConversionReport.FILE, done[0].toJsonString());
+                    done[0] = report.withWallSeconds((System.nanoTime() - t0) / 1e9);
+                    Map<String, byte[]> files = new java.util.LinkedHashMap<>();
+                    files.put(ConversionReport.FILE, done[0].toJsonString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                    heatmap(plan, o).ifPresent(png -> files.put(SimilarityHeatmap.FILE, png));
+                    return files;
                 }), o.shardSize(), o.force(), List.of(o.model()), progress::advance);
             } finally {
                 progress.close();
-            }
-            // Strategies that measure head similarity (asym) get their heatmaps drawn beside the weights. The
-            // checkpoint is complete by now: a drawing failure is reported, not allowed to fail the conversion.
-            try {
-                io.headfuse.converter.report.SimilarityHeatmap.write(plan, o.model().getFileName() + " -> " + plan.kvHeads() + " kv heads: "
-                        + plan.details().getOrDefault("method", plan.strategy()), o.out().resolve(io.headfuse.converter.report.SimilarityHeatmap.FILE));
-            } catch (IOException | RuntimeException | LinkageError e) {
-                System.err.println("headfuse: warning: could not draw the head-similarity heatmaps: " + e);
             }
             return done[0];
         }
@@ -118,8 +114,18 @@ public final class Headfuse {
         return out;
     }
 
-    private static ConversionReport withWall(ConversionReport r, double wall) {
-        return new ConversionReport(r.input(), r.inputFormat(), r.output(), r.plan(), r.kvHeadsBefore(), r.kvHeadsAfter(), r.dtypeBefore(),
-                r.dtypeAfter(), r.kvBytesPerTokenBefore(), r.kvBytesPerTokenAfter(), r.shards(), r.hfCompatible(), wall);
+    /**
+     * Heatmaps of the head similarities a strategy measured (asym), to be written beside the weights. The weights
+     * matter more than the picture: a drawing failure is reported and leaves the PNG out, it does not fail the
+     * conversion.
+     */
+    private static java.util.Optional<byte[]> heatmap(FusionPlan plan, ConvertOptions o) {
+        try {
+            return SimilarityHeatmap.png(plan, o.model().getFileName() + " -> " + plan.kvHeads() + " kv heads: "
+                    + plan.details().getOrDefault("method", plan.strategy()));
+        } catch (IOException | RuntimeException | LinkageError e) {
+            System.err.println("headfuse: warning: could not draw the head-similarity heatmaps: " + e);
+            return java.util.Optional.empty();
+        }
     }
 }

@@ -17,14 +17,6 @@ public record LayerPlan(int layer, int[][] kGroups, int[][] vGroups, double seco
     @Override public int[][] kGroups() { return deepCopy(kGroups); }
     @Override public int[][] vGroups() { return deepCopy(vGroups); }
 
-    /** Query head -> kv head, from a grouping. */
-    public static int[] headMap(int[][] groups, int heads) {
-        int[] map = new int[heads];
-        Arrays.fill(map, -1);
-        for (int g = 0; g < groups.length; g++) for (int h : groups[g]) map[h] = g;
-        return map;
-    }
-
     /** The contiguous grouping of the GQA paper: heads [g*n/kv, (g+1)*n/kv) share kv head g. */
     public static int[][] contiguous(int heads, int kv) {
         int size = heads / kv;

@@ -22,6 +22,4 @@ public final class Strategies {
         if (f == null) throw new IllegalArgumentException("unknown strategy '" + name + "' (known: " + String.join(", ", KNOWN.keySet()) + ")");
         return f.get();
     }
-
-    public static synchronized Iterable<String> names() { return java.util.List.copyOf(KNOWN.keySet()); }
 }

@@ -79,7 +79,14 @@ final class ChartSheet {
     static void writePng(BufferedImage img, Path png) throws IOException {
         Path parent = png.toAbsolutePath().getParent();
         if (parent != null) Files.createDirectories(parent);
-        if (!ImageIO.write(img, "png", png.toFile())) throw new IOException("no PNG writer available");
+        Files.write(png, pngBytes(img));
+    }
+
+    /** {@code img} encoded as PNG. */
+    static byte[] pngBytes(BufferedImage img) throws IOException {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        if (!ImageIO.write(img, "png", out)) throw new IOException("no PNG writer available");
+        return out.toByteArray();
     }
 
     private static FontMetrics metrics() {

@@ -60,6 +60,13 @@ public final class SimilarityHeatmap {
         return true;
     }
 
+    /** The plan's heatmaps as PNG bytes, or empty when it has no similarities (mean-pooling measures none). */
+    public static java.util.Optional<byte[]> png(FusionPlan plan, String heading) throws IOException {
+        List<Panel> panels = panels(plan);
+        if (panels.isEmpty()) return java.util.Optional.empty();
+        return java.util.Optional.of(ChartSheet.pngBytes(render(panels, 2, heading).image()));
+    }
+
     /** The sheet as drawn, and each panel's plot area on it (cells are square: side / heads pixels). */
     public record Rendered(BufferedImage image, List<Rectangle> plots) {}
 

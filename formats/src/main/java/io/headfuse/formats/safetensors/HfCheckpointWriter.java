@@ -24,10 +24,11 @@ import java.util.stream.Stream;
  */
 public final class HfCheckpointWriter {
     /**
-     * What to write, beside the tensors: the config, files copied verbatim, and generated files (name -> text),
-     * asked for after the tensors are written so that a report can include the time they took.
+     * What to write, beside the tensors: the config, files copied verbatim, and generated files (name -> bytes:
+     * reports, plots), asked for after the tensors are written so that a report can include the time they took.
+     * Everything lands in the staging folder, so it is published (or discarded) together with the weights.
      */
-    public record Contents(LlamaConfig config, List<TensorSource> tensors, List<Path> copiedFiles, Supplier<Map<String, String>> generatedFiles) {}
+    public record Contents(LlamaConfig config, List<TensorSource> tensors, List<Path> copiedFiles, Supplier<Map<String, byte[]>> generatedFiles) {}
 
     private HfCheckpointWriter() {}
 
@@ -67,7 +68,7 @@ public final class HfCheckpointWriter {
             SafetensorsWriter.write(staging, contents.tensors(), shardSize, progress);
             Files.writeString(staging.resolve("config.json"), contents.config().toJsonString());
             for (Path f : contents.copiedFiles()) Files.copy(f, staging.resolve(f.getFileName().toString()));
-            for (var e : contents.generatedFiles().get().entrySet()) Files.writeString(staging.resolve(e.getKey()), e.getValue());
+            for (var e : contents.generatedFiles().get().entrySet()) Files.write(staging.resolve(e.getKey()), e.getValue());
             publish(staging, abs, force);
             done = true;
         } finally {
