@@ -4,11 +4,11 @@ import ai.djl.Device;
 import io.headfuse.formats.Checkpoint;
 import io.headfuse.formats.LlamaConfig;
 import io.headfuse.formats.calib.CalibrationStats;
+import io.headfuse.uptrain.eval.Perplexity;
 import io.headfuse.uptrain.model.LlamaModel;
 import io.headfuse.uptrain.tokenizer.TextTokenizer;
 import io.headfuse.uptrain.tokenizer.Tokenizers;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -62,12 +62,11 @@ public final class Calibration {
     }
 
     /**
-     * Enough of the text for {@code tokens} tokens, without tokenizing a whole corpus: a byte-level BPE token
-     * spans at least a quarter of a character on average, so 8 characters a token (plus slack) always suffice.
+     * Enough of the text for {@code tokens} tokens, without tokenizing a whole corpus: a token rarely spans more
+     * than a few characters, so 8 characters a token (plus slack) suffice. Read as eval reads text.
      */
     private static String prefix(Path file, int tokens) throws IOException {
-        if (!Files.isRegularFile(file)) throw new java.nio.file.NoSuchFileException(file + ": calibration text not found");
-        String all = Files.readString(file);
+        String all = Perplexity.readText(file);
         return all.substring(0, (int) Math.min(all.length(), 8L * tokens + 1024));
     }
 }
