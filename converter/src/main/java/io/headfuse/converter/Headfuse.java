@@ -18,7 +18,6 @@ import io.headfuse.fusion.Strategies;
 import io.headfuse.converter.report.SimilarityHeatmap;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -106,12 +105,7 @@ public final class Headfuse {
 
     /** Input tensors in canonical order, each replaced where the strategy rewrote it, cast to the output dtype. */
     static List<TensorSource> outputTensors(Checkpoint in, FusionResult result, DType dtype) {
-        List<TensorSource> out = new ArrayList<>();
-        for (TensorSource t : LlamaShapes.canonicalOrder(in.tensors())) {
-            TensorSource r = result.replacements().getOrDefault(t.name(), t);
-            out.add(CastTensor.of(r, dtype));
-        }
-        return out;
+        return result.applyTo(LlamaShapes.canonicalOrder(in.tensors())).stream().map(t -> CastTensor.of(t, dtype)).toList();
     }
 
     /**

@@ -10,4 +10,9 @@ import java.util.Map;
  */
 public record FusionResult(LlamaConfig config, Map<String, TensorSource> replacements, FusionPlan plan) {
     public FusionResult { replacements = Map.copyOf(replacements); }
+
+    /** {@code inputs} in their order, each replaced where the strategy rewrote it: the converted model's tensors. */
+    public java.util.List<TensorSource> applyTo(java.util.List<TensorSource> inputs) {
+        return inputs.stream().map(t -> replacements.getOrDefault(t.name(), t)).toList();
+    }
 }

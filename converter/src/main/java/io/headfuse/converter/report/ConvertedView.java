@@ -5,7 +5,6 @@ import io.headfuse.formats.LlamaConfig;
 import io.headfuse.formats.TensorSource;
 import io.headfuse.fusion.FusionResult;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -20,11 +19,7 @@ public record ConvertedView(Checkpoint input, FusionResult result) implements Ch
 
     @Override public LlamaConfig config() { return result.config(); }
 
-    @Override public List<TensorSource> tensors() {
-        List<TensorSource> out = new ArrayList<>();
-        for (TensorSource t : input.tensors()) out.add(result.replacements().getOrDefault(t.name(), t));
-        return out;
-    }
+    @Override public List<TensorSource> tensors() { return result.applyTo(input.tensors()); }
 
     @Override public List<Path> files() { return input.files(); }
 
