@@ -47,7 +47,7 @@ public final class Headfuse {
         long t0 = System.nanoTime();
         HfCheckpointWriter.checkTarget(o.out(), o.force(), List.of(o.model()));
         try (Checkpoint in = Checkpoints.open(o.model())) {
-            FusionStrategy strategy = Strategies.byName(o.strategy());
+            FusionStrategy strategy = Strategies.create(o.strategyOptions());
             FusionRequest request = request(in, strategy, o, progress);
             FusionPlan plan = strategy.plan(in, request);
             FusionResult result = strategy.apply(in, plan, request);
@@ -81,7 +81,7 @@ public final class Headfuse {
     /** The groups a strategy would choose, without writing anything ({@code headfuse plan}). */
     public static FusionPlan plan(ConvertOptions o, Progress progress) throws IOException {
         try (Checkpoint in = Checkpoints.open(o.model())) {
-            FusionStrategy strategy = Strategies.byName(o.strategy());
+            FusionStrategy strategy = Strategies.create(o.strategyOptions());
             return strategy.plan(in, request(in, strategy, o, progress));
         }
     }
@@ -95,12 +95,10 @@ public final class Headfuse {
         if (strategy.needsCalibration()) {
             if (o.calibFiles().isEmpty()) throw new IllegalArgumentException("strategy " + strategy.name() + " needs calibration text: pass --calib FILE");
             stats = Calibration.gather(in, o.calibFiles(), o.calibTokens(), progress);
+        } else if (!o.calibFiles().isEmpty()) {
+            throw new IllegalArgumentException("strategy " + strategy.name() + " uses no calibration text, but calibration files were given: " + o.calibFiles());
         }
-        // Settings only some strategies read (asym); the others ignore them.
-        Map<String, String> settings = new java.util.TreeMap<>(o.settings());
-        settings.putAll(Map.of("align", String.valueOf(o.align()), "lsq", String.valueOf(o.leastSquares()),
-                "coupled", String.valueOf(o.coupled()), "seed", String.valueOf(o.seed())));
-        return new FusionRequest(o.kvHeads(), stats, settings);
+        return new FusionRequest(o.kvHeads(), stats);
     }
 
     /** Input tensors in canonical order, each replaced where the strategy rewrote it, cast to the output dtype. */

@@ -16,6 +16,19 @@ final class Args {
 
     static Path path(CommandLine cl, String opt) throws UsageException { return Path.of(required(cl, opt)); }
 
+    /**
+     * A report file (--json, --png): its folder must exist already. headfuse creates no folder for a report, so a
+     * typo cannot scatter folder trees; checked before any work.
+     */
+    static Path reportFile(CommandLine cl, String opt) throws java.io.IOException, UsageException {
+        Path file = Path.of(required(cl, opt));
+        Path parent = file.toAbsolutePath().normalize().getParent();
+        if (parent != null && !java.nio.file.Files.isDirectory(parent))
+            throw new java.io.IOException(file + ": folder " + parent + " does not exist (--" + opt + " creates no folders)");
+        if (java.nio.file.Files.isDirectory(file)) throw new java.io.IOException(file + ": is a folder, --" + opt + " needs a file name");
+        return file;
+    }
+
     static int intValue(CommandLine cl, String opt, int dflt) throws UsageException {
         return parsed(cl, opt, dflt, Integer::parseInt, "a whole number");
     }

@@ -29,7 +29,7 @@ final class CompareCommand implements Command {
         o.addOption(Option.builder().longOpt("student").hasArg().argName("B").desc("the checkpoint measured against it (same vocabulary)").build());
         o.addOption(Option.builder().longOpt("data").hasArgs().argName("FILE").desc("UTF-8 text file(s)").build());
         EvalArgs.addCommon(o);
-        o.addOption(Option.builder().longOpt("json").hasArg().argName("OUT").desc("also write the result as JSON to OUT").build());
+        o.addOption(Option.builder().longOpt("json").hasArg().argName("OUT").desc("also write the result as JSON to OUT (its folder must exist; non-finite numbers are written as null with a note)").build());
         return o;
     }
 
@@ -42,7 +42,7 @@ final class CompareCommand implements Command {
         List<Path> data = EvalArgs.dataFiles(cl);
         EvalOptions o = EvalArgs.evalOptions(cl);
         Device device = EvalArgs.device(cl);
-        Path json = cl.hasOption("json") ? Path.of(cl.getOptionValue("json")) : null;
+        Path json = cl.hasOption("json") ? Args.reportFile(cl, "json") : null;
         List<String> texts = EvalArgs.readTexts(data);
         Map<String, ComparisonResult> results;
         try (LlamaModel teacher = LlamaModel.load(teacherDir, device);

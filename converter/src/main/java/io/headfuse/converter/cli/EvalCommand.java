@@ -34,7 +34,7 @@ final class EvalCommand implements Command {
         o.addOption(Option.builder().longOpt("model").hasArg().argName("DIR").desc("checkpoint: HF folder, Meta folder or llama2.c .bin (default: the embedded models/headfuse-mha-s)").build());
         o.addOption(Option.builder().longOpt("data").hasArgs().argName("FILE").desc("UTF-8 text file(s) to evaluate").build());
         EvalArgs.addCommon(o);
-        o.addOption(Option.builder().longOpt("json").hasArg().argName("OUT").desc("also write the result as JSON to OUT").build());
+        o.addOption(Option.builder().longOpt("json").hasArg().argName("OUT").desc("also write the result as JSON to OUT (its folder must exist; non-finite numbers are written as null with a note)").build());
         return o;
     }
 
@@ -44,7 +44,7 @@ final class EvalCommand implements Command {
         List<Path> data = EvalArgs.dataFiles(cl);
         EvalOptions o = EvalArgs.evalOptions(cl);
         Device device = EvalArgs.device(cl);
-        Path json = cl.hasOption("json") ? Path.of(cl.getOptionValue("json")) : null;
+        Path json = cl.hasOption("json") ? Args.reportFile(cl, "json") : null;
         List<String> texts = EvalArgs.readTexts(data);
         Map<String, PerplexityResult> results;
         try (LlamaModel m = LlamaModel.load(model, device); TextTokenizer tok = Tokenizers.forModel(model)) {
@@ -104,7 +104,10 @@ final class EvalCommand implements Command {
 
         static List<String> readTexts(List<Path> files) throws IOException {
             List<String> texts = new ArrayList<>();
-            for (Path f : files) texts.add(Perplexity.readText(f));
+            for (Path f : files) {
+                TextFiles.requireText(f);
+                texts.add(Perplexity.readText(f));
+            }
             return texts;
         }
 
@@ -117,7 +120,13 @@ final class EvalCommand implements Command {
         static <R> Map<String, R> perFile(List<Path> files, List<String> texts, PrintStream out, FileMeasure<R> measure) throws IOException {
             Map<String, R> results = new LinkedHashMap<>();
             for (int i = 0; i < files.size(); i++) {
-                R r = measure.apply(files.get(i), texts.get(i));
+                R r;
+                try {
+                    r = measure.apply(files.get(i), texts.get(i));
+                } catch (IllegalArgumentException e) {
+                    // e.g. "text too short": say which file
+                    throw new IllegalArgumentException(files.get(i) + ": " + e.getMessage(), e);
+                }
                 results.put(files.get(i).toString(), r);
                 out.println(files.get(i) + ": " + r);
             }
@@ -140,9 +149,7 @@ final class EvalCommand implements Command {
         }
 
         static void writeJson(Path file, Map<String, Object> doc) throws IOException {
-            Path parent = file.toAbsolutePath().getParent();
-            if (parent != null) Files.createDirectories(parent);
-            Files.writeString(file, new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(doc) + "\n");
+            Files.writeString(file, new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(FiniteJson.of(doc)) + "\n");
         }
     }
 }

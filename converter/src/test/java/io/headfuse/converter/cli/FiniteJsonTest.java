@@ -1,0 +1,30 @@
+package io.headfuse.converter.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** JSON reports never hold "Infinity" or "NaN": null plus a note naming the fields. */
+class FiniteJsonTest {
+    @Test void nonFiniteNumbersBecomeNullWithANote() throws Exception {
+        Map<String, Object> file = new LinkedHashMap<>();
+        file.put("ppl", Double.POSITIVE_INFINITY);
+        file.put("tokens", 1L);
+        Map<String, Object> doc = new LinkedHashMap<>();
+        doc.put("ppl", Double.NaN);
+        doc.put("nll", 3.5);
+        doc.put("files", Map.of("a.txt", file));
+        doc.put("list", List.of(1.0, Float.NEGATIVE_INFINITY));
+        String json = new ObjectMapper().writeValueAsString(FiniteJson.of(doc));
+        assertFalse(json.contains("Infinity") || json.contains("NaN"), json);
+        assertEquals("{\"ppl\":null,\"nll\":3.5,\"files\":{\"a.txt\":{\"ppl\":null,\"tokens\":1}},\"list\":[1.0,null],"
+                + "\"note\":\"not a finite number (too few tokens, or an overflow), written as null: ppl, files.a.txt.ppl, list[1]\"}", json);
+        Map<String, Object> finite = Map.of("a", 1.0, "b", 2, "c", "x");
+        assertEquals(finite, FiniteJson.of(finite), "finite documents pass unchanged, without a note");
+    }
+}
