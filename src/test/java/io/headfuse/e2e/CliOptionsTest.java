@@ -60,6 +60,14 @@ class CliOptionsTest {
         assertFalse(Files.exists(out));
     }
 
+    @Test void theLibraryRefusesCalibrationTextForMeanPooling() {
+        io.headfuse.converter.ConvertOptions o = io.headfuse.converter.ConvertOptions.of(Assets.model("stories260K-mha-hf"), tmp.resolve("o"), 4)
+                .withCalibration(List.of(Path.of("README.md")), 1000);
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> io.headfuse.converter.Headfuse.convert(o));
+        assertEquals("strategy mean uses no calibration text, but calibration files were given: [README.md]", e.getMessage());
+        assertFalse(Files.exists(tmp.resolve("o")));
+    }
+
     @Test void planTakesNoWritingOptions() {
         for (List<String> extra : List.of(List.of("--out", tmp.resolve("o").toString()), List.of("--force"), List.of("--dtype", "bf16"), List.of("--shard-size", "5GB"))) {
             List<String> args = new java.util.ArrayList<>(List.of("plan", "--kv-heads", "4"));

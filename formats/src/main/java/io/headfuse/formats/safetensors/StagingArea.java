@@ -52,6 +52,8 @@ final class StagingArea {
             } catch (FileAlreadyExistsException taken) {
                 if (attempt < 100) continue;
                 throw taken;
+            } catch (IOException e) {
+                throw new io.headfuse.formats.CheckpointException(target, "cannot write beside the output in " + parent + ": " + e, e);
             }
             StagingArea a = new StagingArea(marker, parent.resolve(prefix + id), parent.resolve(prefix + id + OLD));
             Files.createDirectory(a.staging);
