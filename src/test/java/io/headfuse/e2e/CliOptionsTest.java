@@ -112,5 +112,9 @@ class CliOptionsTest {
         Cli e = Cli.run("eval", "--model", model, "--data", empty.toString());
         assertEquals(1, e.exit());
         assertTrue(e.err().contains(empty + ": text too short: 1 tokens"), e.err());
+        Cli calib = Cli.run("convert", "--model", model, "--out", tmp.resolve("o").toString(), "--kv-heads", "4", "--strategy", "asym", "--calib", empty.toString());
+        assertEquals(1, calib.exit());
+        assertTrue(calib.err().contains(empty + ": text too short: 1 tokens"), calib.err());
+        assertFalse(Files.exists(tmp.resolve("o")));
     }
 }

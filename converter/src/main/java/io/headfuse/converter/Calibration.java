@@ -38,6 +38,8 @@ public final class Calibration {
             for (int i = 0; i < files.size() && left > 0; i++) {
                 int share = left / (files.size() - i);
                 int[] ids = tok.encode(prefix(files.get(i), share), true);
+                // A lone BOS says nothing about the model's activations: an empty file is a mistake, not data.
+                if (ids.length < 2) throw new IllegalArgumentException(files.get(i) + ": text too short: " + ids.length + " tokens");
                 int n = Math.min(share, ids.length);
                 for (int s = 0; s < n; s += window) {
                     int e = Math.min(n, s + window);
