@@ -61,17 +61,19 @@ final class StagingArea {
         }
     }
 
-    /** Removes the staging areas beside {@code target} whose owner process has died. Returns how many. */
+    /** An owner marker of any writer: {@code .NAME.headfuse-PID-RANDOM.owner}. */
+    private static final java.util.regex.Pattern MARKER_NAME = java.util.regex.Pattern.compile("\\..+" + java.util.regex.Pattern.quote(INFIX) + "\\d+-[0-9a-z]+" + java.util.regex.Pattern.quote(MARKER));
+
+    /**
+     * Removes the staging areas in {@code target}'s folder (of any output written there) whose owner process has
+     * died. Returns how many.
+     */
     static int removeAbandoned(Path target) {
         Path parent = target.getParent();
-        String prefix = "." + target.getFileName() + INFIX;
         int removed = 0;
         List<Path> markers;
         try (Stream<Path> s = Files.list(parent)) {
-            markers = s.filter(p -> {
-                String n = p.getFileName().toString();
-                return n.startsWith(prefix) && n.endsWith(MARKER);
-            }).toList();
+            markers = s.filter(p -> MARKER_NAME.matcher(p.getFileName().toString()).matches()).toList();
         } catch (IOException e) {
             return 0;
         }

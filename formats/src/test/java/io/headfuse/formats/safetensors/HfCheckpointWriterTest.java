@@ -114,24 +114,33 @@ class HfCheckpointWriterTest {
         p.waitFor();
         long deadPid = p.pid();
         Path out = tmp.resolve("gqa");
-        Path dead = Files.createDirectories(tmp.resolve(".gqa.headfuse-dead"));
+        Path dead = Files.createDirectories(tmp.resolve(".gqa.headfuse-1-dead"));
         Files.writeString(dead.resolve("model-00001-of-00003.safetensors"), "half");
-        Files.createDirectories(tmp.resolve(".gqa.headfuse-dead.old"));
-        Files.writeString(tmp.resolve(".gqa.headfuse-dead.owner"), "pid=" + deadPid + "\nstart=\nhost=" + java.net.InetAddress.getLocalHost().getHostName() + "\n");
-        Path live = Files.createDirectories(tmp.resolve(".gqa.headfuse-live"));
+        Files.createDirectories(tmp.resolve(".gqa.headfuse-1-dead.old"));
+        Files.writeString(tmp.resolve(".gqa.headfuse-1-dead.owner"), "pid=" + deadPid + "\nstart=\nhost=" + java.net.InetAddress.getLocalHost().getHostName() + "\n");
+        Path live = Files.createDirectories(tmp.resolve(".gqa.headfuse-2-live"));
         ProcessHandle self = ProcessHandle.current();
-        Files.writeString(tmp.resolve(".gqa.headfuse-live.owner"), "pid=" + self.pid() + "\nstart=" + self.info().startInstant().orElseThrow()
+        Files.writeString(tmp.resolve(".gqa.headfuse-2-live.owner"), "pid=" + self.pid() + "\nstart=" + self.info().startInstant().orElseThrow()
                 + "\nhost=" + java.net.InetAddress.getLocalHost().getHostName() + "\n");
-        Path foreignHost = Files.createDirectories(tmp.resolve(".gqa.headfuse-remote"));
-        Files.writeString(tmp.resolve(".gqa.headfuse-remote.owner"), "pid=" + deadPid + "\nstart=\nhost=another-machine\n");
+        Path foreignHost = Files.createDirectories(tmp.resolve(".gqa.headfuse-3-remote"));
+        Files.writeString(tmp.resolve(".gqa.headfuse-3-remote.owner"), "pid=" + deadPid + "\nstart=\nhost=another-machine\n");
+        // a dead writer of another output in the same folder
+        Path otherDead = Files.createDirectories(tmp.resolve(".mqa.headfuse-4-dead"));
+        Files.writeString(tmp.resolve(".mqa.headfuse-4-dead.owner"), "pid=" + deadPid + "\nstart=\nhost=" + java.net.InetAddress.getLocalHost().getHostName() + "\n");
+        // this process's pid with another start time: the owner died and its pid was reused
+        Path reused = Files.createDirectories(tmp.resolve(".gqa.headfuse-5-reused"));
+        Files.writeString(tmp.resolve(".gqa.headfuse-5-reused.owner"), "pid=" + self.pid() + "\nstart=1970-01-01T00:00:00Z\nhost="
+                + java.net.InetAddress.getLocalHost().getHostName() + "\n");
         try (HfCheckpoint in = input()) {
             write(in, out, false, in.tensors());
         }
-        assertFalse(Files.exists(dead) || Files.exists(tmp.resolve(".gqa.headfuse-dead.old")) || Files.exists(tmp.resolve(".gqa.headfuse-dead.owner")));
-        assertTrue(Files.isDirectory(live) && Files.exists(tmp.resolve(".gqa.headfuse-live.owner")), "a live owner's staging is kept");
+        assertFalse(Files.exists(reused), "a reused pid does not keep a dead writer's staging");
+        assertFalse(Files.exists(otherDead) || Files.exists(tmp.resolve(".mqa.headfuse-4-dead.owner")));
+        assertFalse(Files.exists(dead) || Files.exists(tmp.resolve(".gqa.headfuse-1-dead.old")) || Files.exists(tmp.resolve(".gqa.headfuse-1-dead.owner")));
+        assertTrue(Files.isDirectory(live) && Files.exists(tmp.resolve(".gqa.headfuse-2-live.owner")), "a live owner's staging is kept");
         assertTrue(Files.isDirectory(foreignHost), "another host's staging is kept: its owner cannot be checked");
         try (Stream<Path> s = Files.list(tmp)) {
-            assertEquals(List.of(".gqa.headfuse-live", ".gqa.headfuse-live.owner", ".gqa.headfuse-remote", ".gqa.headfuse-remote.owner", "gqa"),
+            assertEquals(List.of(".gqa.headfuse-2-live", ".gqa.headfuse-2-live.owner", ".gqa.headfuse-3-remote", ".gqa.headfuse-3-remote.owner", "gqa"),
                     s.map(x -> x.getFileName().toString()).sorted().toList());
         }
     }
