@@ -44,7 +44,7 @@ public record ConversionReport(Path input, String inputFormat, Path output, Fusi
         out.put("hf_compatible", hfCompatible);
         if (!hfCompatible)
             out.put("note", "K and V heads are grouped differently: config.json carries headfuse.k_head_map/v_head_map, "
-                    + "which the headfuse runtime loads; plain transformers would ignore them (convert with --coupled for an HF-loadable checkpoint)");
+                    + "which the headfuse runtime loads; plain transformers would ignore them (convert without --decoupled or --grouping ward for an HF-loadable checkpoint)");
         ObjectNode kv = root.putObject("kv_bytes_per_token");
         kv.put("before", kvBytesPerTokenBefore);
         kv.put("after", kvBytesPerTokenAfter);
@@ -57,7 +57,7 @@ public record ConversionReport(Path input, String inputFormat, Path output, Fusi
             l.set("v", LlamaConfig.JSON.valueToTree(lp.vGroups()));
             if (lp.seconds() > 0) l.put("seconds", lp.seconds());
         }
-        if (!plan.details().isEmpty()) root.set("details", LlamaConfig.JSON.valueToTree(new java.util.TreeMap<>(plan.details())));
+        if (!plan.details().isEmpty()) root.set("details", LlamaConfig.JSON.valueToTree(FiniteJson.of(new java.util.TreeMap<>(plan.details()))));
         root.put("wall_seconds", wallSeconds);
         return root;
     }
@@ -75,7 +75,7 @@ public record ConversionReport(Path input, String inputFormat, Path output, Fusi
         return String.format("%s -> %s%nstrategy %s: %d -> %d kv heads; KV cache %s -> %s per token (%.1fx smaller); %d shard(s), %.1f s%s",
                 input, output, plan.strategy(), kvHeadsBefore, kvHeadsAfter, Units.bytes(kvBytesPerTokenBefore),
                 Units.bytes(kvBytesPerTokenAfter), kvReduction(), shards, wallSeconds,
-                hfCompatible ? "" : "\nnote: K/V grouped differently per layer: loads in headfuse, not in plain transformers (use --coupled)");
+                hfCompatible ? "" : "\nnote: K/V grouped differently per layer: loads in headfuse, not in plain transformers (convert without --decoupled for that)");
     }
 
 }

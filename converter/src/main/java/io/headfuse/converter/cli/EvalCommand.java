@@ -149,7 +149,7 @@ final class EvalCommand implements Command {
         }
 
         static void writeJson(Path file, Map<String, Object> doc) throws IOException {
-            Files.writeString(file, new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(FiniteJson.of(doc)) + "\n");
+            Files.writeString(file, new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(io.headfuse.converter.FiniteJson.of(doc)) + "\n");
         }
     }
 }

@@ -49,7 +49,7 @@ final class PlanCommand implements Command {
             out.printf("          V %s%s%s%n", lp.coupled() ? "(same as K)" : v, errors(d, "v"), lp.seconds() > 0 ? String.format("   %.2f s", lp.seconds()) : "");
         }
         out.println(plan.coupled() ? "K and V share every grouping: the converted checkpoint loads in plain transformers"
-                : "K and V group differently in some layers: the checkpoint would carry headfuse head maps (--coupled for plain transformers)");
+                : "K and V group differently in some layers: the checkpoint would carry headfuse head maps (leave out --decoupled for plain transformers)");
         if (png != null) {
             if (SimilarityHeatmap.write(plan, o.model().getFileName() + ": " + plan.strategy() + ", " + plan.kvHeads() + " kv heads", png))
                 out.println("heatmaps: " + png);

@@ -1,4 +1,4 @@
-package io.headfuse.converter.cli;
+package io.headfuse.converter;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -23,8 +23,21 @@ class FiniteJsonTest {
         String json = new ObjectMapper().writeValueAsString(FiniteJson.of(doc));
         assertFalse(json.contains("Infinity") || json.contains("NaN"), json);
         assertEquals("{\"ppl\":null,\"nll\":3.5,\"files\":{\"a.txt\":{\"ppl\":null,\"tokens\":1}},\"list\":[1.0,null],"
-                + "\"note\":\"not a finite number (too few tokens, or an overflow), written as null: ppl, files.a.txt.ppl, list[1]\"}", json);
+                + "\"note\":\"not a finite number (e.g. too few tokens, or an overflow), written as null: ppl, files.a.txt.ppl, list[1]\"}", json);
         Map<String, Object> finite = Map.of("a", 1.0, "b", 2, "c", "x");
         assertEquals(finite, FiniteJson.of(finite), "finite documents pass unchanged, without a note");
+    }
+
+    @Test void conversionReportDetailsStayStrictJson() {
+        io.headfuse.fusion.LayerPlan lp = new io.headfuse.fusion.LayerPlan(0, new int[][] {{0, 1}}, new int[][] {{0, 1}}, 0);
+        io.headfuse.fusion.FusionPlan plan = new io.headfuse.fusion.FusionPlan("asym", 2, 1, List.of(lp),
+                Map.of("layers", List.of(Map.of("k_error", Double.NaN, "v_error", 0.25))));
+        ConversionReport r = new ConversionReport(java.nio.file.Path.of("in"), "hf-safetensors", java.nio.file.Path.of("out"), plan, 2, 1,
+                io.headfuse.formats.DType.BF16, io.headfuse.formats.DType.BF16, 512, 256, 1, true, 1.5);
+        String json = r.toJsonString();
+        assertFalse(json.contains("NaN"), json);
+        assertEquals("not a finite number (e.g. too few tokens, or an overflow), written as null: layers[0].k_error",
+                r.toJson().get("details").get("note").asText());
+        assertEquals(0.25, r.toJson().get("details").get("layers").get(0).get("v_error").asDouble());
     }
 }

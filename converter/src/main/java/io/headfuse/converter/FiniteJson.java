@@ -1,4 +1,4 @@
-package io.headfuse.converter.cli;
+package io.headfuse.converter;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -9,18 +9,18 @@ import java.util.Map;
  * Reports as strict JSON: Jackson writes an infinite or NaN double as the string "Infinity"/"NaN", which no
  * reader takes for a number. Such values become null, and a {@code note} names them.
  */
-final class FiniteJson {
-    static final String NOTE = "note";
+public final class FiniteJson {
+    public static final String NOTE = "note";
 
     private FiniteJson() {}
 
-    static Map<String, Object> of(Map<String, Object> doc) {
+    public static Map<String, Object> of(Map<String, Object> doc) {
         List<String> dropped = new ArrayList<>();
         @SuppressWarnings("unchecked")
         Map<String, Object> clean = (Map<String, Object>) clean(doc, "", dropped);
         if (dropped.isEmpty()) return clean;
         Map<String, Object> out = new LinkedHashMap<>(clean);
-        out.put(NOTE, "not a finite number (too few tokens, or an overflow), written as null: " + String.join(", ", dropped));
+        out.put(NOTE, "not a finite number (e.g. too few tokens, or an overflow), written as null: " + String.join(", ", dropped));
         return out;
     }
 
