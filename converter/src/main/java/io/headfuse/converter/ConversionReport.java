@@ -14,14 +14,14 @@ import java.nio.file.Path;
  */
 public record ConversionReport(Path input, String inputFormat, Path output, FusionPlan plan, int kvHeadsBefore, int kvHeadsAfter,
                                DType dtypeBefore, DType dtypeAfter, long kvBytesPerTokenBefore, long kvBytesPerTokenAfter,
-                               int shards, boolean hfCompatible, double wallSeconds) {
+                               int shards, boolean hfCompatible, TokenizerFiles tokenizer, double wallSeconds) {
     public static final String FILE = "headfuse.json";
     public static final String VERSION = "0.1.0";
 
     /** The same report with its wall time set (known only once everything else is written). */
     public ConversionReport withWallSeconds(double seconds) {
         return new ConversionReport(input, inputFormat, output, plan, kvHeadsBefore, kvHeadsAfter, dtypeBefore, dtypeAfter,
-                kvBytesPerTokenBefore, kvBytesPerTokenAfter, shards, hfCompatible, seconds);
+                kvBytesPerTokenBefore, kvBytesPerTokenAfter, shards, hfCompatible, tokenizer, seconds);
     }
 
     public double kvReduction() { return (double) kvBytesPerTokenBefore / kvBytesPerTokenAfter; }
@@ -45,6 +45,7 @@ public record ConversionReport(Path input, String inputFormat, Path output, Fusi
         if (!hfCompatible)
             out.put("note", "K and V heads are grouped differently: config.json carries headfuse.k_head_map/v_head_map, "
                     + "which the headfuse runtime loads; plain transformers would ignore them (convert without --decoupled or --grouping ward for an HF-loadable checkpoint)");
+        out.set("tokenizer", tokenizer.toJson());
         ObjectNode kv = root.putObject("kv_bytes_per_token");
         kv.put("before", kvBytesPerTokenBefore);
         kv.put("after", kvBytesPerTokenAfter);

@@ -60,7 +60,8 @@ public final class Headfuse {
             long total = tensors.stream().mapToLong(TensorSource::byteSize).sum();
 
             ConversionReport report = new ConversionReport(in.source(), in.format(), o.out(), plan, in.config().numKvHeads(), plan.kvHeads(),
-                    before, after, in.config().kvBytesPerToken(before), config.kvBytesPerToken(after), shards, !config.hasHeadMaps(), 0);
+                    before, after, in.config().kvBytesPerToken(before), config.kvBytesPerToken(after), shards, !config.hasHeadMaps(),
+                    TokenizerFiles.of(in.sideFiles()), 0);
             progress.start("convert", total, "MiB", 1 << 20);
             ConversionReport[] done = new ConversionReport[1];
             try {

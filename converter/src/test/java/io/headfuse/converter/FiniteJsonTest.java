@@ -33,7 +33,7 @@ class FiniteJsonTest {
         io.headfuse.fusion.FusionPlan plan = new io.headfuse.fusion.FusionPlan("asym", 2, 1, List.of(lp),
                 Map.of("layers", List.of(Map.of("k_error", Double.NaN, "v_error", 0.25))));
         ConversionReport r = new ConversionReport(java.nio.file.Path.of("in"), "hf-safetensors", java.nio.file.Path.of("out"), plan, 2, 1,
-                io.headfuse.formats.DType.BF16, io.headfuse.formats.DType.BF16, 512, 256, 1, true, 1.5);
+                io.headfuse.formats.DType.BF16, io.headfuse.formats.DType.BF16, 512, 256, 1, true, new TokenizerFiles(List.of("tokenizer.json")), 1.5);
         String json = r.toJsonString();
         assertFalse(json.contains("NaN"), json);
         assertEquals("not a finite number (e.g. too few tokens, or an overflow), written as null: layers[0].k_error",

@@ -58,7 +58,7 @@ public final class Comparison {
                     secT += (t1 - t0) / 1e9;
                     secS += (t2 - t1) / 1e9;
                     NDArray s = lpS.toDevice(teacher.device(), false);
-                    float[] perToken = lpT.exp().mul(lpT.sub(s)).sum(new int[] {-1}).toFloatArray();
+                    float[] perToken = TokenScores.klTeacherStudent(lpT, s);
                     for (float v : perToken) {
                         kl += v;
                         maxKl = Math.max(maxKl, v);

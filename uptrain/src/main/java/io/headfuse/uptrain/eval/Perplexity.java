@@ -7,9 +7,6 @@ import io.headfuse.uptrain.tokenizer.TextTokenizer;
 import io.headfuse.uptrain.tokenizer.Tokenizers;
 import ai.djl.Device;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -30,12 +27,12 @@ public final class Perplexity {
     }
 
     /**
-     * A UTF-8 text file (malformed bytes become U+FFFD rather than failing), or "FILE: no such file" when it is
-     * missing.
+     * A UTF-8 text file as Python's text mode reads it ({@code \r\n} and lone {@code \r} become {@code \n};
+     * malformed bytes become U+FFFD rather than failing), or "FILE: no such file" when it is missing. Every text
+     * headfuse evaluates, compares or calibrates on comes through here.
      */
     public static String readText(Path file) throws IOException {
-        if (!Files.isRegularFile(file)) throw new NoSuchFileException(file.toString(), null, "no such file");
-        return new String(Files.readAllBytes(file), StandardCharsets.UTF_8);
+        return TextFile.read(file);
     }
 
     /** Tokenizes {@code text} and evaluates it. */

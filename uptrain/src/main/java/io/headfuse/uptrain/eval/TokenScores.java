@@ -23,6 +23,14 @@ final class TokenScores {
         return m.create(t, new Shape(t.length, 1));
     }
 
+    /**
+     * Per-token KL(teacher || student) = sum_v p_t(v) (log p_t(v) - log p_s(v)) of two [T, vocab] log-probability
+     * tensors on the same device: the teacher's distribution weights the difference, as in distillation.
+     */
+    static float[] klTeacherStudent(NDArray teacherLogProbs, NDArray studentLogProbs) {
+        return teacherLogProbs.exp().mul(teacherLogProbs.sub(studentLogProbs)).sum(new int[] {-1}).toFloatArray();
+    }
+
     /** Summed NLL of the targets under {@code logProbs}, accumulated in double. */
     static double nll(NDArray logProbs, NDArray targets) {
         float[] lp = logProbs.gather(targets, 1).toFloatArray();
