@@ -51,6 +51,7 @@ final class UptrainPipeline {
         for (Path f : o.data()) requireFile(f);
         for (Path f : o.evalFiles()) requireFile(f);
         UptrainRecipe recipe = o.recipe();
+        recipe.requireOneStep();
         try (Checkpoint teacherCkpt = Checkpoints.open(o.teacher()); Checkpoint studentCkpt = Checkpoints.open(o.student())) {
             LlamaShapes.validate(teacherCkpt);
             LlamaShapes.validate(studentCkpt);
@@ -71,6 +72,7 @@ final class UptrainPipeline {
                      LlamaModel student = LlamaModel.load(studentCkpt, device);
                      Trainer trainer = new Trainer(teacher, student, data, evalSlices, recipe, settings)) {
                     if (o.resume() != null) TrainerCheckpoint.restore(o.resume(), trainer, fingerprint);
+                    TrainingReport.EvalPoint teacherPpl = teacher == null ? null : Trainer.evaluate(teacher, evalSlices, settings, "teacher");
                     Path stateDir = o.stateFolder();
                     Trainer.StateSaver saver = t -> TrainerCheckpoint.save(stateDir, t, sc, fingerprint, inputs);
                     TrainingReport training;
@@ -89,7 +91,7 @@ final class UptrainPipeline {
                     UptrainReport[] done = new UptrainReport[1];
                     HfCheckpointWriter.write(o.out(), new HfCheckpointWriter.Contents(sc.withDtype(dtype), LlamaShapes.canonicalOrder(tensors),
                             studentCkpt.sideFiles(), () -> {
-                                done[0] = new UptrainReport(o.teacher(), o.student(), o.out(), dtype, device.toString(), finalTraining, before, after,
+                                done[0] = new UptrainReport(o.teacher(), o.student(), o.out(), dtype, device.toString(), finalTraining, teacherPpl, before, after,
                                         (System.nanoTime() - t0) / 1e9, conversion);
                                 Map<String, byte[]> files = new LinkedHashMap<>();
                                 files.put(ConversionReport.FILE, done[0].toJsonString().getBytes(StandardCharsets.UTF_8));

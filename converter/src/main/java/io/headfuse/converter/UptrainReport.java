@@ -16,10 +16,12 @@ import java.util.Map;
  * the held-out perplexities before and after, the latter measured on the weights as written (rounded to the
  * output dtype).
  *
+ * @param teacherPpl the teacher's perplexity on the same slices (null when it was not loaded: the CE loss)
  * @param conversion the student's own {@code headfuse.json}, or null
  */
 public record UptrainReport(Path teacher, Path student, Path output, DType dtype, String device, TrainingReport training,
-                            TrainingReport.EvalPoint before, TrainingReport.EvalPoint after, double wallSeconds, JsonNode conversion) {
+                            TrainingReport.EvalPoint teacherPpl, TrainingReport.EvalPoint before, TrainingReport.EvalPoint after,
+                            double wallSeconds, JsonNode conversion) {
 
     public ObjectNode toJson() {
         ObjectNode root = LlamaConfig.JSON.createObjectNode();
@@ -46,6 +48,7 @@ public record UptrainReport(Path teacher, Path student, Path output, DType dtype
         number(u, "wall_seconds", wallSeconds);
         ObjectNode ppl = u.putObject("perplexity");
         ppl.put("window", training.recipe().seq());
+        if (teacherPpl != null) ppl.set("teacher", points(teacherPpl));
         ppl.set("before", points(before));
         ppl.set("after", points(after));
         if (after != null && after.note() != null) ppl.put("after_measured_on", after.note());
@@ -96,7 +99,9 @@ public record UptrainReport(Path teacher, Path student, Path output, DType dtype
                 student, output, training.tokens(), training.steps(), training.trainSeconds(), training.tokensPerSecond(), dtype.name().toLowerCase()));
         for (String k : after.ppl().keySet()) {
             Double b = before == null ? null : before.ppl().get(k);
-            s.append(String.format("  %-28s perplexity %s -> %.4f%n", k, b == null ? "n/a" : String.format("%.4f", b), after.ppl().get(k)));
+            Double t = teacherPpl == null ? null : teacherPpl.ppl().get(k);
+            s.append(String.format("  %-28s perplexity %s -> %.4f%s%n", k, b == null ? "n/a" : String.format("%.4f", b), after.ppl().get(k),
+                    t == null ? "" : String.format("   (teacher %.4f)", t)));
         }
         return s.toString();
     }

@@ -29,7 +29,7 @@ public final class UptrainChart {
         String heading = String.format("headfuse uptrain: %s -> %s   (%s, %s, lr %.1e, %,d tokens, %,.0f tokens/s)", r.student().getFileName(),
                 r.output().getFileName(), t.recipe().loss().label(), "train " + t.recipe().scope().label(), t.recipe().lr(), t.tokens(),
                 t.tokensPerSecond());
-        return ChartSheet.pngBytes(ChartSheet.tile(List.of(loss(t), perplexity(t)), 2, heading).image());
+        return ChartSheet.pngBytes(ChartSheet.tile(List.of(loss(t), perplexity(t, r.teacherPpl())), 2, heading).image());
     }
 
     static XYChart loss(TrainingReport t) {
@@ -51,9 +51,11 @@ public final class UptrainChart {
         return c;
     }
 
-    static XYChart perplexity(TrainingReport t) {
+    static XYChart perplexity(TrainingReport t, TrainingReport.EvalPoint teacher) {
         XYChart c = chart("held-out perplexity (last point: the written weights)", "perplexity (log scale)");
         c.getStyler().setYAxisLogarithmic(true);
+        c.getStyler().setYAxisLogarithmicDecadeOnly(false);
+        c.getStyler().setYAxisDecimalPattern("#,##0.#");
         Map<String, List<double[]>> bySlice = new LinkedHashMap<>();
         for (TrainingReport.EvalPoint p : t.evals())
             for (var e : p.ppl().entrySet())
@@ -68,6 +70,16 @@ public final class UptrainChart {
             c.addSeries(e.getKey(), x, y).setMarker(SeriesMarkers.CIRCLE);
         }
         if (bySlice.isEmpty()) c.addSeries("no evaluation", List.of(0.0), List.of(1.0));
+        // The teacher's perplexity on the same slices: where the student is heading, as dashed lines.
+        if (teacher != null && !t.evals().isEmpty()) {
+            double end = Math.max(1, t.evals().get(t.evals().size() - 1).tokens());
+            for (var e : teacher.ppl().entrySet()) {
+                if (!Double.isFinite(e.getValue()) || e.getValue() <= 0) continue;
+                XYSeries s = c.addSeries("teacher: " + e.getKey(), List.of(0.0, end), List.of(e.getValue(), e.getValue()));
+                s.setMarker(SeriesMarkers.NONE);
+                s.setLineStyle(new java.awt.BasicStroke(1.2f, java.awt.BasicStroke.CAP_BUTT, java.awt.BasicStroke.JOIN_MITER, 10f, new float[] {6f, 4f}, 0f));
+            }
+        }
         return c;
     }
 

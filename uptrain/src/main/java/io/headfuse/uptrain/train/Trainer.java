@@ -53,6 +53,7 @@ public final class Trainer implements AutoCloseable {
                    UptrainRecipe recipe, TrainerSettings settings) {
         if (teacher == null && recipe.loss() != UptrainRecipe.Loss.CE)
             throw new IllegalArgumentException("loss " + recipe.loss().label() + " needs a teacher");
+        recipe.requireOneStep();
         if (teacher != null) checkCompatible(teacher.config(), null, student.config(), null);
         this.teacher = teacher;
         this.student = student;
@@ -120,7 +121,6 @@ public final class Trainer implements AutoCloseable {
      * {@link #evaluate(String)}). Calls {@code saver} every {@code saveEvery} tokens.
      */
     public TrainingReport run(TrainListener listener, StateSaver saver) throws IOException {
-        Engine engine = TorchRuntime.engine();
         int steps = recipe.steps();
         long perStep = recipe.tokensPerStep();
         int logEvery = settings.logInterval(steps);
@@ -131,28 +131,8 @@ public final class Trainer implements AutoCloseable {
             long t0 = System.nanoTime();
             double lr = recipe.lr() * recipe.lrFactor(step);
             try (NDManager sm = student.manager().newSubManager()) {
-                for (int micro = 0; micro < recipe.accum(); micro++) {
-                    long first = ((long) step * recipe.accum() + micro) * recipe.batch();
-                    NDArray ids = data.batch(sm, recipe.seed(), first, recipe.batch(), recipe.seq());
-                    NDArray teacherLogits = null;
-                    if (recipe.loss() != UptrainRecipe.Loss.CE) {
-                        try (NoGrad off = new NoGrad()) {
-                            teacherLogits = teacher.forward(ids.toDevice(teacher.device(), false)).toDevice(student.device(), false);
-                        }
-                    }
-                    NDArray loss;
-                    try (GradientCollector gc = engine.newGradientCollector()) {
-                        loss = DistillLoss.of(recipe, student.forward(ids), teacherLogits, ids);
-                        if (recipe.accum() > 1) loss = loss.div(recipe.accum());
-                        gc.backward(loss);
-                    }
-                    lossSum.addi(loss.stopGradient());
-                }
-                try (NoGrad off = new NoGrad()) {
-                    normSum.addi(optimizer.clipGradients(sm, recipe.clipNorm()));
-                    optimizer.update(sm, lr, step + 1);
-                    optimizer.zeroGradients();
-                }
+                computeGradients(sm);
+                normSum.addi(clipAndUpdate(sm, lr));
             }
             step++;
             pending++;
@@ -176,6 +156,64 @@ public final class Trainer implements AutoCloseable {
         return report();
     }
 
+    /**
+     * Runs this step's micro-batches forward and backward, leaving their gradients summed in the trainable
+     * parameters and their losses added to the running sum.
+     */
+    void computeGradients(NDManager sm) {
+        Engine engine = TorchRuntime.engine();
+        for (int micro = 0; micro < recipe.accum(); micro++) {
+            NDArray ids = batch(sm, micro);
+            NDArray teacherLogits = teacherLogits(ids);
+            NDArray loss;
+            try (GradientCollector gc = engine.newGradientCollector()) {
+                loss = DistillLoss.of(recipe, student.forward(ids), teacherLogits, ids);
+                if (recipe.accum() > 1) loss = loss.div(recipe.accum());
+                gc.backward(loss);
+            }
+            lossSum.addi(loss.stopGradient());
+        }
+    }
+
+    /** The ids of micro-batch {@code micro} of the current step. */
+    NDArray batch(NDManager sm, int micro) {
+        long first = ((long) step * recipe.accum() + micro) * recipe.batch();
+        return data.batch(sm, recipe.seed(), first, recipe.batch(), recipe.seq());
+    }
+
+    /** The frozen teacher's logits for {@code ids}, on the student's device (null when the loss needs none). */
+    private NDArray teacherLogits(NDArray ids) {
+        if (recipe.loss() == UptrainRecipe.Loss.CE) return null;
+        try (NoGrad off = new NoGrad()) {
+            return teacher.forward(ids.toDevice(teacher.device(), false)).toDevice(student.device(), false);
+        }
+    }
+
+    /** The loss of the current weights on micro-batch {@code micro} of the current step, without gradients. */
+    double loss(NDManager sm, int micro) {
+        NDArray ids = batch(sm, micro);
+        try (NoGrad off = new NoGrad()) {
+            return DistillLoss.of(recipe, student.forward(ids), teacherLogits(ids), ids).getFloat();
+        }
+    }
+
+    /** Clips the summed gradients, takes the AdamW step at {@code lr} and zeroes them; returns the norm before clipping. */
+    NDArray clipAndUpdate(NDManager sm, double lr) {
+        try (NoGrad off = new NoGrad()) {
+            NDArray norm = optimizer.clipGradients(sm, recipe.clipNorm());
+            optimizer.update(sm, lr, step + 1);
+            optimizer.zeroGradients();
+            return norm;
+        }
+    }
+
+    /** The trainable parameters' current gradients, copied to the heap. */
+    Map<String, float[]> gradients(NDManager sm) {
+        Map<String, float[]> out = new LinkedHashMap<>();
+        for (TrainableParameter p : optimizer.parameters()) out.put(p.name(), AdamW.gradient(p, sm).toFloatArray());
+        return out;
+    }
+
     /** Whether a multiple of {@code every} lies in (tokens - perStep, tokens]. */
     private static boolean crossed(long every, long tokens, long perStep) {
         return every > 0 && tokens / every > (tokens - perStep) / every;
@@ -188,12 +226,18 @@ public final class Trainer implements AutoCloseable {
 
     /** Perplexity of the student on every held-out slice now, labelled with {@code note} (null: live weights). */
     public TrainingReport.EvalPoint evaluate(String note) {
+        TrainingReport.EvalPoint p = evaluate(student, evalSlices, settings, note);
+        return new TrainingReport.EvalPoint((long) step * recipe.tokensPerStep(), p.ppl(), note);
+    }
+
+    /** Perplexity of any model on {@code slices}, as the trainer measures its student (at token 0). */
+    public static TrainingReport.EvalPoint evaluate(LlamaModel model, List<TrainingData.Slice> slices, TrainerSettings settings, String note) {
         Map<String, Double> ppl = new LinkedHashMap<>();
         EvalOptions o = new EvalOptions(settings.evalWindow(), 0, settings.evalMaxTokens(), false, "eval");
         try (NoGrad off = new NoGrad()) {
-            for (TrainingData.Slice s : evalSlices) ppl.put(s.name(), Perplexity.evaluate(student, s.stream(), o).ppl());
+            for (TrainingData.Slice s : slices) ppl.put(s.name(), Perplexity.evaluate(model, s.stream(), o).ppl());
         }
-        return new TrainingReport.EvalPoint((long) step * recipe.tokensPerStep(), ppl, note);
+        return new TrainingReport.EvalPoint(0, ppl, note);
     }
 
     /** Adds an evaluation made outside the loop (e.g. on the written weights) to the report. */

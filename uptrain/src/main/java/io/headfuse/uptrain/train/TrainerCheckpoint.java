@@ -161,6 +161,8 @@ public final class TrainerCheckpoint {
             }
             return null;
         }
-        return ours.equals(theirs) ? null : at + " is " + (theirs.isMissingNode() ? "missing" : theirs) + " there, " + ours + " here";
+        // Written as a long, read back as an int: numbers compare by value.
+        boolean same = ours.isNumber() && theirs.isNumber() ? ours.decimalValue().compareTo(theirs.decimalValue()) == 0 : ours.equals(theirs);
+        return same ? null : at + " is " + (theirs.isMissingNode() ? "missing" : theirs) + " there, " + ours + " here";
     }
 }

@@ -80,9 +80,16 @@ public record UptrainRecipe(long tokens, int seq, int batch, int accum, double l
         if (!(ceWeight >= 0) || !Double.isFinite(ceWeight)) throw new IllegalArgumentException("ce weight must be >= 0, got " + ceWeight);
         if (!(kvLrScale > 0) || !Double.isFinite(kvLrScale)) throw new IllegalArgumentException("kv lr scale must be positive, got " + kvLrScale);
         if (!(clipNorm >= 0) || !Double.isFinite(clipNorm)) throw new IllegalArgumentException("clip norm must be >= 0, got " + clipNorm);
-        long perStep = tokensPerStep(seq, batch, accum);
-        if (tokens < perStep)
-            throw new IllegalArgumentException("--tokens " + tokens + " is less than one step (" + seq + " x " + batch + " x " + accum + " = " + perStep + " tokens)");
+    }
+
+    /**
+     * Refuses a budget smaller than one step. Not checked on construction, so that the {@code with*} methods can
+     * change the budget and the batch in any order; the trainer checks it before it loads anything.
+     */
+    public void requireOneStep() {
+        if (tokens < tokensPerStep())
+            throw new IllegalArgumentException("--tokens " + tokens + " is less than one step (" + seq + " x " + batch + " x " + accum + " = "
+                    + tokensPerStep() + " tokens)");
     }
 
     /** distill_ref.py's recipe for {@code tokens} tokens at {@code seq} tokens per window. */
@@ -94,8 +101,8 @@ public record UptrainRecipe(long tokens, int seq, int batch, int accum, double l
 
     public long tokensPerStep() { return tokensPerStep(seq, batch, accum); }
 
-    /** Optimiser steps: enough to see {@code tokens}. */
-    public int steps() { return Math.toIntExact((tokens + tokensPerStep() - 1) / tokensPerStep()); }
+    /** Optimiser steps: enough to see {@code tokens} (at least one). */
+    public int steps() { return Math.max(1, Math.toIntExact((tokens + tokensPerStep() - 1) / tokensPerStep())); }
 
     /** Warm-up steps, as distill_ref.py counts them (at least one). */
     public int warmupSteps() { return Math.max(1, (int) (steps() * warmup)); }
