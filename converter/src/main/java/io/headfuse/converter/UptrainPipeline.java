@@ -66,8 +66,8 @@ final class UptrainPipeline {
             try (TextTokenizer tok = Tokenizers.forModel(o.teacher())) {
                 TrainingData data = TrainingData.load(tok, o.data(), o.holdout(), recipe.seq());
                 List<TrainingData.Slice> evalSlices = new ArrayList<>();
-                if (o.evalFiles().isEmpty()) evalSlices.addAll(data.holdout());
-                else for (Path f : o.evalFiles()) evalSlices.add(TrainingData.evalSlice(tok, f, o.holdout()));
+                if (o.evalFiles().isEmpty()) for (TrainingData.Slice s : data.holdout()) evalSlices.add(s.capped(tok, settings.evalMaxTokens()));
+                else for (Path f : o.evalFiles()) evalSlices.add(TrainingData.evalSlice(tok, f, o.holdout()).capped(tok, settings.evalMaxTokens()));
                 try (LlamaModel teacher = recipe.loss() == UptrainRecipe.Loss.CE ? null : LlamaModel.load(teacherCkpt, device);
                      LlamaModel student = LlamaModel.load(studentCkpt, device);
                      Trainer trainer = new Trainer(teacher, student, data, evalSlices, recipe, settings)) {

@@ -5,7 +5,8 @@ package io.headfuse.uptrain.train;
  *
  * @param evalEvery     evaluate the held-out slices every this many training tokens (0: before and after only)
  * @param evalWindow    tokens per evaluation window
- * @param evalMaxTokens evaluate at most this many tokens of each slice (0: all)
+ * @param evalMaxTokens evaluate at most this many tokens of each slice (0: all); applied where the slices are made
+ *                      ({@link TrainingData.Slice#capped}), since cutting tokens needs the tokenizer
  * @param logEvery      read the loss back every this many steps (0: about 100 points per run). Each read waits
  *                      for the device, so on a GPU fewer reads mean more overlap between Java and the kernels
  * @param saveEvery     write a resumable state every this many training tokens (0: never)

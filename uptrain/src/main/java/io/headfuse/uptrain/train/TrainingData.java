@@ -23,7 +23,14 @@ import java.util.List;
  */
 public final class TrainingData {
     /** A held-out slice: the file it comes from and its tokens. */
-    public record Slice(String name, TokenStream stream) {}
+    public record Slice(String name, TokenStream stream) {
+        /** The first {@code max} tokens of the slice (all of it when max is 0 or more than it has). */
+        public Slice capped(TextTokenizer tok, long max) {
+            if (max <= 0 || stream.length() <= max) return this;
+            int[] ids = java.util.Arrays.copyOf(stream.ids(), (int) max);
+            return new Slice(name, new TokenStream(ids, tok.decode(ids)));
+        }
+    }
 
     private final int[] train;
     private final List<Slice> holdout;
