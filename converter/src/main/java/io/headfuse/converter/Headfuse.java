@@ -79,6 +79,23 @@ public final class Headfuse {
         }
     }
 
+    /**
+     * Uptrains a converted student towards its teacher (distillation by default) and writes the result as an HF
+     * folder: {@code convert -> uptrain -> compare} is the whole pipeline.
+     */
+    public static UptrainReport uptrain(UptrainOptions o) throws IOException {
+        return uptrain(o, Progress.NONE);
+    }
+
+    public static UptrainReport uptrain(UptrainOptions o, Progress progress) throws IOException {
+        return UptrainPipeline.run(o, progress);
+    }
+
+    /** The training window {@code headfuse uptrain} uses unless told: the smaller of 1024 and the model's positions. */
+    public static int defaultSeq(Path student) throws IOException {
+        return UptrainPipeline.defaultSeq(student);
+    }
+
     /** The groups a strategy would choose, without writing anything ({@code headfuse plan}). */
     public static FusionPlan plan(ConvertOptions o, Progress progress) throws IOException {
         try (Checkpoint in = Checkpoints.open(o.model())) {

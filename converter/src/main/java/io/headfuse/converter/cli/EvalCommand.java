@@ -73,8 +73,13 @@ final class EvalCommand implements Command {
         }
 
         static List<Path> dataFiles(CommandLine cl) throws UsageException, IOException {
-            String[] files = cl.getOptionValues("data");
-            if (files == null || files.length == 0) throw new UsageException("missing required option --data");
+            return files(cl, "data");
+        }
+
+        /** The files named by a multi-valued option, each required to exist. */
+        static List<Path> files(CommandLine cl, String opt) throws UsageException, IOException {
+            String[] files = cl.getOptionValues(opt);
+            if (files == null || files.length == 0) throw new UsageException("missing required option --" + opt);
             List<Path> out = new ArrayList<>();
             for (String f : files) {
                 Path p = Path.of(f);
