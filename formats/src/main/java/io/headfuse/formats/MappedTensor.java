@@ -19,15 +19,31 @@ public record MappedTensor(String name, DType dtype, long[] shape, Path file, lo
 
     @Override
     public MemorySegment bytes(Arena arena) throws IOException {
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+        try (FileChannel ch = open()) {
             return ch.map(FileChannel.MapMode.READ_ONLY, offset, byteSize(), arena);
         }
     }
 
     @Override
     public void copyTo(WritableByteChannel out) throws IOException {
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+        try (FileChannel ch = open()) {
             Channels2.transferFully(ch, offset, byteSize(), out);
         }
+    }
+
+    /**
+     * The file, checked to still hold this tensor's bytes: mapping past the end of a read-only file fails with
+     * "Channel not open for writing", which names neither the file nor the tensor.
+     */
+    private FileChannel open() throws IOException {
+        InputFiles.requireRegularFile(file);
+        FileChannel ch = FileChannel.open(file, StandardOpenOption.READ);
+        long size = ch.size(), n = byteSize();
+        if (offset < 0 || offset > size || n > size - offset) {
+            ch.close();
+            throw new CheckpointException(file, "tensor " + name + ": bytes [" + offset + ", " + (offset + n) + ") lie beyond the end of the file ("
+                    + size + " bytes): truncated or changed since it was opened?");
+        }
+        return ch;
     }
 }
