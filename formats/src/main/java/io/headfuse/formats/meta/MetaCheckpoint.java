@@ -170,7 +170,7 @@ public record MetaCheckpoint(Path source, LlamaConfig config, List<TensorSource>
         TensorSource first = parts.get(0);
         if (parts.size() == 1 || m.split() == Split.REPLICATED) {
             MappedTensor t = (MappedTensor) first; // norms are replicated on every rank: rank 0's is the norm
-            return new MappedTensor(m.hfName(), t.dtype(), t.shape(), t.file(), t.offset());
+            return t.withName(m.hfName());
         }
         int dim = switch (m.split()) {
             case ROWS -> 0;

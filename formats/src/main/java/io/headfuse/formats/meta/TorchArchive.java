@@ -84,7 +84,9 @@ public record TorchArchive(Path file, Map<String, MappedTensor> tensors) {
         if (end > storageNumel)
             throw new CheckpointException(file, where + "elements [" + ref.offset() + ", " + end + ") lie outside its storage 'data/" + s.key()
                     + "' of " + storageNumel + " " + s.dtype() + " elements");
-        return new MappedTensor(name, s.dtype(), ref.shape(), file, entry.dataOffset() + ref.offset() * size);
+        // A tensor that is its whole storage (as torch.save writes every state dict entry) carries the entry's CRC.
+        Integer crc = ref.offset() == 0 && numel == storageNumel ? entry.crc() : null;
+        return new MappedTensor(name, s.dtype(), ref.shape(), file, entry.dataOffset() + ref.offset() * size, crc);
     }
 
     private static void checkMagic(Path file) throws IOException {
