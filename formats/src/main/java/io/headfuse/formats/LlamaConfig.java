@@ -58,20 +58,29 @@ public record LlamaConfig(
         double eps = positiveNumber(obj, "rms_norm_eps", 1e-6);
         if (obj.hasNonNull("rope_parameters") && !obj.get("rope_parameters").isObject())
             throw new IllegalArgumentException("'rope_parameters' must be a JSON object, got " + obj.get("rope_parameters"));
-        double theta = obj.path("rope_parameters").hasNonNull("rope_theta")
-                ? positiveNumber((ObjectNode) obj.get("rope_parameters"), "rope_theta", 10000.0)
-                : positiveNumber(obj, "rope_theta", 10000.0);
+        double theta = positiveNumber(obj, "rope_theta", 10000.0); // checked even where rope_parameters overrides it
+        if (obj.path("rope_parameters").hasNonNull("rope_theta")) theta = positiveNumber((ObjectNode) obj.get("rope_parameters"), "rope_theta", theta);
+        for (String key : new String[] {"rope_scaling", HEADFUSE_KEY})
+            if (obj.hasNonNull(key) && !obj.get(key).isObject())
+                throw new IllegalArgumentException("'" + key + "' must be a JSON object or null, got " + obj.get(key));
         String ropeType = obj.path("rope_parameters").path("rope_type").asText("default");
         if (obj.path("rope_scaling").isObject()) ropeType = obj.path("rope_scaling").path("rope_type").asText(obj.path("rope_scaling").path("type").asText("default"));
         if (!ropeType.equals("default"))
             throw new IllegalArgumentException("rope type '" + ropeType + "' is not supported (only default RoPE)");
         boolean tied = bool(obj, "tie_word_embeddings");
-        String dt = obj.hasNonNull("dtype") ? obj.get("dtype").asText() : obj.path("torch_dtype").asText(null);
+        DType dtype = null;
+        for (String key : new String[] {"torch_dtype", "dtype"}) { // transformers 5 writes dtype, which wins
+            JsonNode n = obj.get(key);
+            if (n == null || n.isNull()) continue;
+            if (!n.isTextual() || DType.ofTorchName(n.asText()) == null)
+                throw new IllegalArgumentException("'" + key + "' must name a torch dtype such as \"bfloat16\", got " + n);
+            dtype = DType.ofTorchName(n.asText());
+        }
         int maxPos = obj.hasNonNull("max_position_embeddings") ? positive(obj, "max_position_embeddings") : 2048;
         boolean bias = bool(obj, "attention_bias");
         String act = obj.path("hidden_act").asText("silu");
         if (!act.equals("silu")) throw new IllegalArgumentException("hidden_act '" + act + "' is not supported (Llama uses silu)");
-        LlamaConfig c = new LlamaConfig(hidden, heads, kv, headDim, layers, inter, vocab, eps, theta, tied, DType.ofTorchName(dt), maxPos, bias, obj);
+        LlamaConfig c = new LlamaConfig(hidden, heads, kv, headDim, layers, inter, vocab, eps, theta, tied, dtype, maxPos, bias, obj);
         c.validateHeadMaps();
         return c;
     }
