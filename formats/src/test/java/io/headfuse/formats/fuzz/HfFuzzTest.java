@@ -62,7 +62,7 @@ class HfFuzzTest {
         mut = new Mutations(new Random(SEED));
 
         FuzzHarness headers = new FuzzHarness("safetensors headers (JSON edits)");
-        for (int i = 0; i < 450; i++) {
+        for (int i = 0; i < 400; i++) {
             Path dir = FuzzHarness.caseDir(tmp, "h" + i, stories, "model.safetensors");
             ObjectNode h = st.header().deepCopy();
             String what = editHeader(h);
@@ -72,7 +72,7 @@ class HfFuzzTest {
             FuzzHarness.deleteTree(dir);
         }
         FuzzHarness raw = new FuzzHarness("safetensors headers (raw bytes)");
-        for (int i = 0; i < 250; i++) {
+        for (int i = 0; i < 200; i++) {
             Path dir = FuzzHarness.caseDir(tmp, "b" + i, stories, "model.safetensors");
             String what = writeRawMutation(dir.resolve("model.safetensors"), st);
             raw.run("b" + i + " (" + what + ")", dir, dir, storiesTensors, Oracle.SAME_BYTES);
