@@ -48,11 +48,13 @@ final class FuzzHarness {
 
     FuzzHarness(String family) { this.family = family; }
 
-    /** Reads {@code model} (a folder or file inside {@code caseDir}) and checks the outcome against {@code original}. */
-    void run(String description, Path caseDir, Path model, Map<String, Seen> original, Oracle oracle) {
+    /** Reads {@code model} (a folder or file inside {@code caseDir}), checks the outcome against {@code original}; true when accepted. */
+    boolean run(String description, Path caseDir, Path model, Map<String, Seen> original, Oracle oracle) {
         long t0 = System.nanoTime();
+        int before = accepted;
         try {
             check(description, caseDir, model, original, oracle);
+            return accepted > before;
         } finally {
             nanos += System.nanoTime() - t0;
         }
