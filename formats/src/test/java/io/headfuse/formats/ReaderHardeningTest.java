@@ -237,6 +237,35 @@ class ReaderHardeningTest {
     }
 
     @Test
+    void zip64ValuesNearTwoTo63AreRefused() throws IOException {
+        Path d = copy("stories260K-mha-meta");
+        Path pth = d.resolve("consolidated.00.pth");
+        byte[] z = Files.readAllBytes(pth);
+        ByteBuffer b = ByteBuffer.wrap(z).order(ByteOrder.LITTLE_ENDIAN);
+        int eocd = z.length - 22;
+        while (b.getInt(eocd) != 0x06054b50) eocd--;
+        long count = b.getShort(eocd + 10) & 0xffff, cdSize = b.getInt(eocd + 12) & 0xffffffffL;
+        for (long[] lie : new long[][] {{Long.MAX_VALUE - 5, cdSize}, {0, Long.MAX_VALUE - 5}, {Long.MAX_VALUE - 5, Long.MAX_VALUE - 5}}) {
+            // A Zip64 end record with the lying offset/size, its locator, and the classic end record saturated.
+            ByteBuffer rec = ByteBuffer.allocate(56 + 20).order(ByteOrder.LITTLE_ENDIAN)
+                    .putInt(0x06064b50).putLong(44).putShort((short) 45).putShort((short) 45).putInt(0).putInt(0)
+                    .putLong(count).putLong(count).putLong(lie[1]).putLong(lie[0])
+                    .putInt(0x07064b50).putInt(0).putLong(eocd).putInt(1);
+            byte[] end = Arrays.copyOfRange(z, eocd, z.length);
+            ByteBuffer.wrap(end).order(ByteOrder.LITTLE_ENDIAN).putInt(16, -1);
+            ByteBuffer out = ByteBuffer.allocate(eocd + rec.capacity() + end.length).put(z, 0, eocd).put(rec.array()).put(end);
+            Files.write(pth, out.array());
+            refused(d, pth, "central directory");
+        }
+        // The locator itself pointing near 2^63 used to fail with the OS's "Invalid argument".
+        ByteBuffer loc = ByteBuffer.allocate(20).order(ByteOrder.LITTLE_ENDIAN).putInt(0x07064b50).putInt(0).putLong(Long.MAX_VALUE - 10).putInt(1);
+        byte[] end = Arrays.copyOfRange(z, eocd, z.length);
+        ByteBuffer.wrap(end).order(ByteOrder.LITTLE_ENDIAN).putInt(16, -1);
+        Files.write(pth, ByteBuffer.allocate(eocd + 20 + end.length).put(z, 0, eocd).put(loc.array()).put(end).array());
+        refused(d, pth, "outside the file");
+    }
+
+    @Test
     void aMappedTensorBeyondItsFileIsRefusedNamingIt() throws IOException {
         Path f = Files.write(tmp.resolve("short.bin"), new byte[16]);
         MappedTensor t = new MappedTensor("w", DType.F32, new long[] {8}, f, 0);
