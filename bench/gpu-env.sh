@@ -15,17 +15,18 @@
 
 _hf_fail() { echo "gpu-env: $*" >&2; return 1; }
 
-# Unpacks .gpu/NAME.tar.xz into $HF_DIR unless the same archive was unpacked there already.
+# Unpacks .gpu/NAME.tar.xz into $HF_DIR (or $HF_DIR/SUBDIR) unless the same archive was unpacked there already.
 _hf_unpack() {
-  local name="$1" tarball="${GPU_DIR}/$1.tar.xz" stamp t0
+  local name="$1" tarball="${GPU_DIR}/$1.tar.xz" dest="$HF_DIR${2:+/$2}" stamp t0
   [ -f "$tarball" ] || return 0
   stamp="$(cksum < "$tarball")"
   [ "$(cat "$HF_DIR/.$name.stamp" 2>/dev/null)" = "$stamp" ] && return 0
   t0=$SECONDS
   [ "$name" = code ] && rm -rf "$HF_DIR/code"
-  tar -xJf "$tarball" -C "$HF_DIR" || { _hf_fail "$tarball: cannot unpack into $HF_DIR"; return 1; }
+  mkdir -p "$dest"
+  tar -xJf "$tarball" -C "$dest" || { _hf_fail "$tarball: cannot unpack into $dest"; return 1; }
   echo "$stamp" > "$HF_DIR/.$name.stamp"
-  echo "gpu-env: unpacked $tarball into $HF_DIR ($((SECONDS - t0)) s)" >&2
+  echo "gpu-env: unpacked $tarball into $dest ($((SECONDS - t0)) s)" >&2
 }
 
 # Builds DJL's pytorch-native JNI against the torch whose cmake files are in $1, into $2 (DJL's build.sh, without
@@ -53,6 +54,7 @@ _hf_env() {
   mkdir -p "$HF_DIR"
   _hf_unpack data || return 1
   _hf_unpack code || return 1
+  _hf_unpack students patches || return 1   # asym students as patches (bench/gpu/student_patch.py), for bench/gpu-uptrain.sh
   if [ ! -d "$HF_DIR/code" ]; then
     [ -d "$HF_DIR/headfuse-mha-m" ] || { _hf_fail "nothing to unpack: neither $GPU_DIR/data.tar.xz nor $GPU_DIR/code.tar.xz was carried"; return 1; }
     echo "gpu-env: data ready in $HF_DIR (call 1); now run call 2 with code.tar.xz at once, before the machine goes cold" >&2
