@@ -20,6 +20,8 @@ STUDENTS=${STUDENTS:-asym2 asym4 mean2 mean4}
 SEEDS=${SEEDS:-0 1 2}
 TOKENS=${TOKENS:-0.4e6}
 SPEED_TOKENS=${SPEED_TOKENS:-1.6e6}
+# distill_ref.py's recipe, spelled out (headfuse's own defaults may differ); a flag given twice keeps its first value.
+REFERENCE="--batch 8 --lr 3e-4 --warmup 0.05 --loss kl --train all --kv-lr-scale 1"
 R=${OUT:-$PWD/gpu-uptrain-out}; mkdir -p "$R"
 W=$HF_DIR/work; mkdir -p "$W/students" "$W/up"
 ln -sfn "$HF_DIR/headfuse-mha-m" "$W/teacher"; ln -sfn "$HF_DIR/text" "$W/text"
@@ -37,7 +39,7 @@ print(p["before"]["moby-dick.txt"], p["after"]["moby-dick.txt"], u["tokens_per_s
 uptrain() {  # NAME STUDENT SEED FLAGS...
   local name=$1 student=$2 seed=$3; shift 3
   $HEADFUSE uptrain --teacher "$W/teacher" --student "$W/students/$student" --data $DATA --eval "$W/text/moby-dick.txt" \
-    --out "$W/up/$name" --force --tokens "$TOKENS" --seq 1024 --batch 8 --lr 3e-4 --seed "$seed" --device gpu --dtype bf16 "$@" \
+    --out "$W/up/$name" --force --tokens "$TOKENS" --seq 1024 --seed "$seed" --device gpu --dtype bf16 "$@" \
     > "$R/$name.log" 2>&1 || { echo "uptrain $name failed:"; tail -5 "$R/$name.log"; return 1; }
   read -r before ppl tps teacher <<< "$(after "$W/up/$name")"
   printf 'headfuse %-24s moby %9.3f -> %8.3f   teacher %s   %8.0f tokens/s\n' "$name" "$before" "$ppl" "$teacher" "$tps"
@@ -48,7 +50,7 @@ if [[ " $SECTIONS " == *" check "* ]]; then
   echo "== check: $STUDENTS x seeds $SEEDS, $TOKENS tokens"
   python3 "$HF_DIR/tools/distill_ref.py" "$W" "$R/ref.json" --students "$(echo $STUDENTS | tr ' ' ,)" --budgets "$TOKENS" --lrs 3e-4 \
     --batch 8 --seq 1024 --seeds "$(echo $SEEDS | tr ' ' ,)" > "$R/ref.log" 2>&1 || { echo "distill_ref failed"; tail -5 "$R/ref.log"; }
-  for s in $STUDENTS; do for seed in $SEEDS; do uptrain "$s-seed$seed" "$s" "$seed"; done; done
+  for s in $STUDENTS; do for seed in $SEEDS; do uptrain "$s-seed$seed" "$s" "$seed" $REFERENCE; done; done
   python3 - "$R/ref.json" "$R/headfuse-results.txt" "$STUDENTS" <<'PY'
 import json, sys, statistics as st
 ref = json.load(open(sys.argv[1])); hf = [l.split() for l in open(sys.argv[2])]
@@ -64,7 +66,7 @@ fi
 
 if [[ " $SECTIONS " == *" ablation "* ]]; then
   echo "== ablation: asym2, seed 0, $TOKENS tokens"
-  ABLATION=${ABLATION:-"recipe|;lr6e-4|--lr 6e-4;lr1e-3|--lr 1e-3;batch4|--batch 4;batch4-lr6e-4|--batch 4 --lr 6e-4;kvlr4|--kv-lr-scale 4;klce|--loss kl+ce --ce-weight 0.5;attention|--train attention --lr 1e-3"}
+  ABLATION=${ABLATION:-"lr6e-4|--batch 8 --lr 6e-4;lr1e-3|--batch 8 --lr 1e-3;batch4-lr3e-4|--batch 4 --lr 3e-4;batch4-lr6e-4|--batch 4 --lr 6e-4;batch4-lr1e-3|--batch 4 --lr 1e-3;kvlr4|--batch 8 --lr 3e-4 --kv-lr-scale 4;klce|--batch 8 --lr 3e-4 --loss kl+ce --ce-weight 0.5;batch4-lr6e-4-kvlr3|--batch 4 --lr 6e-4 --kv-lr-scale 3"}
   IFS=';' read -ra rows <<< "$ABLATION"
   for row in "${rows[@]}"; do uptrain "ablation-${row%%|*}" asym2 0 ${row#*|}; done
 fi
@@ -82,7 +84,7 @@ if [[ " $SECTIONS " == *" speed "* ]]; then
   for p in fp32 bf16; do
     peak python3 "$HF_DIR/tools/distill_ref.py" "$W" "$R/speed-ref-$p.json" --students asym2 --budgets "$SPEED_TOKENS" --lrs 3e-4 --batch 16 \
       --seq 1024 --precision $p > "$R/speed-ref-$p.log" 2>&1
-    python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["runs"][0]; print(f"PyTorch {sys.argv[2]:5} {r[\"train_tokens_per_s\"]:9.0f} tokens/s")' "$R/speed-ref-$p.json" $p
+    python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["runs"][0]; print("PyTorch %-5s %9.0f tokens/s" % (sys.argv[2], r["train_tokens_per_s"]))' "$R/speed-ref-$p.json" $p
   done
-  TOKENS=$SPEED_TOKENS peak uptrain speed-batch16 asym2 0 --batch 16 --log-every 1000 --eval-tokens 2048
+  TOKENS=$SPEED_TOKENS peak uptrain speed-batch16 asym2 0 --batch 16 --lr 3e-4 --log-every 1000 --eval-tokens 2048
 fi
