@@ -94,7 +94,10 @@ public final class Headfuse {
         CalibrationStats stats = null;
         if (strategy.needsCalibration()) {
             if (o.calibFiles().isEmpty()) throw new IllegalArgumentException("strategy " + strategy.name() + " needs calibration text: pass --calib FILE");
-            stats = Calibration.gather(in, o.calibFiles(), o.calibTokens(), progress);
+            // Where calibration runs: settings calib.device (cpu, gpu, gpu:N) and calib.layerwise (auto, yes, no).
+            ai.djl.Device device = io.headfuse.uptrain.model.TorchRuntime.device(o.settings().getOrDefault("calib.device", "cpu"));
+            Calibration.Mode mode = Calibration.Mode.parse(o.settings().getOrDefault("calib.layerwise", "auto"));
+            stats = Calibration.gather(in, o.calibFiles(), o.calibTokens(), progress, device, mode);
         }
         // Settings only some strategies read (asym); the others ignore them.
         Map<String, String> settings = new java.util.TreeMap<>(o.settings());

@@ -21,7 +21,7 @@ final class ConvertCommand implements Command {
 
     @Override public String name() { return "convert"; }
     @Override public String summary() { return "rewrite a checkpoint's K/V heads for fewer kv heads (GQA/MQA) and write an HF checkpoint"; }
-    @Override public String usage() { return "[--model IN] --out OUT --kv-heads N [--strategy mean|asym] [--dtype bf16|f16|f32] [--shard-size SIZE] [--force] [--calib FILE... [--calib-tokens N] [--align] [--lsq] [--coupled] [--grouping swaps|ward] [--seed S]]"; }
+    @Override public String usage() { return "[--model IN] --out OUT --kv-heads N [--strategy mean|asym] [--dtype bf16|f16|f32] [--shard-size SIZE] [--force] [--calib FILE... [--calib-tokens N] [--align] [--lsq] [--coupled] [--grouping swaps|ward] [--calib-device D] [--calib-layerwise auto|yes|no] [--seed S]]"; }
 
     @Override
     public Options options() {
@@ -59,6 +59,8 @@ final class ConvertCommand implements Command {
             o.addOption(Option.builder().longOpt("grouping").hasArg().argName("G").desc("swaps (equal-size groups, default) or ward (unequal sizes; needs headfuse's head maps) (asym)").build());
             o.addOption(Option.builder().longOpt("objective").hasArg().argName("O").desc("reconstruction (error of the pooled head, default) or similarity (within-group similarity) (asym)").build());
             o.addOption(Option.builder().longOpt("similarity").hasArg().argName("S").desc("cosine (default) or cka: head similarity for the similarity objective and the heatmaps (asym)").build());
+            o.addOption(Option.builder().longOpt("calib-device").hasArg().argName("D").desc("where calibration runs: cpu (default), gpu or gpu:N (asym)").build());
+            o.addOption(Option.builder().longOpt("calib-layerwise").hasArg().argName("M").desc("auto (default: one decoder layer at a time when the model does not fit the device), yes or no (asym)").build());
             o.addOption(Option.builder().longOpt("seed").hasArg().argName("S").desc("seed of the grouping search (asym, default 0)").build());
             return o;
         }
@@ -90,6 +92,13 @@ final class ConvertCommand implements Command {
             o = choice(cl, o, "grouping", "search", "swaps", "ward");
             o = choice(cl, o, "objective", "objective", "reconstruction", "similarity");
             o = choice(cl, o, "similarity", "similarity", "cosine", "cka");
+            o = choice(cl, o, "calib-layerwise", "calib.layerwise", "auto", "yes", "no");
+            if (cl.hasOption("calib-device")) {
+                String d = cl.getOptionValue("calib-device").toLowerCase(java.util.Locale.ROOT);
+                if (!(d.equals("cpu") || d.matches("(gpu|cuda)(:\\d+)?")))
+                    throw new UsageException("--calib-device expects cpu, gpu or gpu:N, got '" + d + "'");
+                o = o.withSetting("calib.device", d);
+            }
             return o.withAsym(cl.hasOption("align"), cl.hasOption("lsq"), cl.hasOption("coupled"), Args.longValue(cl, "seed", 0));
         }
 
