@@ -8,8 +8,8 @@ import java.util.OptionalLong;
 /**
  * What a device's memory holds, where it can be read. DJL's PyTorch JNI offers no view of the caching allocator
  * ({@code torch.cuda.memory_allocated} and friends are not bound), so on a GPU this reads CUDA's
- * {@code cudaMemGetInfo} through DJL's JNA binding of libcudart ({@link CudaUtils#getGpuMemory}): total minus
- * free, i.e. everything this process (and any other on that GPU) holds, allocator cache included. On the CPU,
+ * {@code cudaMemGetInfo} through DJL's JNA binding of libcudart ({@link CudaUtils#getGpuMemory}), or through
+ * {@link CudaMemInfo} where DJL's finds no library: total minus free, i.e. everything this process (and any other on that GPU) holds, allocator cache included. On the CPU,
  * and wherever libcudart cannot be loaded, it is empty: callers print "n/a".
  */
 public final class DeviceMemory {
@@ -38,10 +38,13 @@ public final class DeviceMemory {
     private static MemoryUsage usage(Device device) {
         if (!device.isGpu()) return null;
         try {
-            return CudaUtils.hasCuda() ? CudaUtils.getGpuMemory(device) : null;
+            if (CudaUtils.hasCuda()) return CudaUtils.getGpuMemory(device);
         } catch (RuntimeException | LinkageError e) {
-            return null;
+            // DJL's binding failed: try our own below
         }
+        CudaMemInfo ffm = CudaMemInfo.get();
+        long[] ft = ffm == null ? null : ffm.freeTotal(device.getDeviceId());
+        return ft == null ? null : new MemoryUsage(-1, ft[1] - ft[0], ft[1] - ft[0], ft[1]);
     }
 
     /** "12.3 GiB", or "n/a" for an unknown amount. */
