@@ -215,9 +215,31 @@ public final class LlamaModel implements AutoCloseable {
             throw new IllegalArgumentException("a kv cache needs every layer to run");
         NDArray x = embed(tokens);
         NDArray causal = mask.rows(start, t, m);
-        for (int l = 0; l < layers; l++) x = layer(l, weights.layer(l), x, start, causal, cache, tap);
+        // Inference without a tap frees each layer's intermediates when the layer is done (see scopedLayer);
+        // training keeps them (autograd holds what backward needs anyway) and taps may look at them.
+        boolean scoped = tap == ForwardTap.NONE && !ai.djl.pytorch.jni.JniUtils.isGradMode();
+        for (int l = 0; l < layers; l++)
+            x = scoped ? scopedLayer(l, x, start, causal, cache) : layer(l, weights.layer(l), x, start, causal, cache, tap);
         if (cache != null) cache.advance(t);
         return x;
+    }
+
+    /**
+     * One layer whose intermediates live in their own manager, closed when the layer returns; only the output
+     * moves to the caller's manager, and the consumed input is freed. DJL frees arrays only when their manager
+     * closes, so without this a forward pass holds every layer's attention scores at once: for a 7B model at
+     * batch 16 that is 32 x several GiB per prefill chunk instead of one layer's worth.
+     */
+    private NDArray scopedLayer(int l, NDArray x, int start, NDArray causal, KvCache cache) {
+        NDManager outer = x.getManager();
+        NDArray out;
+        try (NDManager scope = outer.newSubManager()) {
+            x.tempAttach(scope);
+            out = layer(l, weights.layer(l), x, start, causal, cache, ForwardTap.NONE);
+            out.attach(outer);
+        }
+        x.close();
+        return out;
     }
 
     private NDArray layer(int l, LayerWeights stored, NDArray x, int start, NDArray causal, KvCache cache, ForwardTap tap) {
