@@ -11,6 +11,9 @@
 #   HEADFUSE_CP=...   class path holding headfuse-formats and its dependencies, for bench/SyntheticCheckpoint.java
 #   SYNTH_ARGS="layers hidden heads intermediate vocab": other shapes; DEVICE=cpu and SKIP_TRANSFORMERS=1 try the
 #   headfuse half on a CPU
+#   WORK_DIR=DIR      work there and keep it (checkpoints, results), so the run can be split over two calls under a
+#                     time limit: PHASE=headfuse (generate, convert, headfuse), then PHASE=transformers (+ summary)
+#   HF_DTYPES="bf16 fp32"  which transformers runs (fp32 runs with TF32 on)
 #   RESULTS=DIR       also keep headfuse's JSON and PNG and transformers' JSON lines there
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,16 +22,22 @@ HEADFUSE=${HEADFUSE:-./headfuse}
 JAVA=${JAVA:-${JAVA_HOME:+$JAVA_HOME/bin/}java}
 CP=${HEADFUSE_CP:-formats/target/headfuse-formats-0.1.0-SNAPSHOT.jar:$(cat converter/target/classpath.txt 2>/dev/null)}
 export HEADFUSE_HEAP=${HEADFUSE_HEAP:-16g} HEADFUSE_NO_BUILD=1
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/headfuse-decode.XXXXXX"); trap 'rm -rf "$WORK"' EXIT
+if [ -n "${WORK_DIR:-}" ]; then WORK=$WORK_DIR; mkdir -p "$WORK"
+else WORK=$(mktemp -d "${TMPDIR:-/tmp}/headfuse-decode.XXXXXX"); trap 'rm -rf "$WORK"' EXIT; fi
+PHASE=${PHASE:-all}
 if [ "${SMALL:-0}" = 1 ]; then ARGS="4 4096 32 11008 32000"; else ARGS="${SYNTH_ARGS:-}"; fi
 DEVICE=${DEVICE:-gpu}
-"$JAVA" -cp "$CP" bench/SyntheticCheckpoint.java "$WORK/mha" $ARGS
-eval "$HEADFUSE" convert --model "$WORK/mha" --out "$WORK/kv8" --kv-heads 8 --strategy mean >/dev/null
-eval "$HEADFUSE" bench-decode --model "$WORK/mha" --model "$WORK/kv8" --batch "$B" --context "$T" --new "$N" --device "$DEVICE" \
+[ -f "$WORK/kv8/config.json" ] || {
+  "$JAVA" -cp "$CP" bench/SyntheticCheckpoint.java "$WORK/mha" $ARGS
+  eval "$HEADFUSE" convert --model "$WORK/mha" --out "$WORK/kv8" --kv-heads 8 --strategy mean >/dev/null
+}
+[ "$PHASE" = transformers ] || eval "$HEADFUSE" bench-decode --model "$WORK/mha" --model "$WORK/kv8" --batch "$B" --context "$T" --new "$N" --device "$DEVICE" \
   --json "$WORK/headfuse.json" --png "$WORK/bench-decode-7b.png"
+[ "$PHASE" = headfuse ] && exit 0
 touch "$WORK/transformers.jsonl"
 for m in $([ "${SKIP_TRANSFORMERS:-0}" = 1 ] || echo mha kv8); do
-  for d in "bf16" "fp32 --tf32"; do
+  for d in ${HF_DTYPES:-bf16 fp32}; do
+    [ "$d" = fp32 ] && d="fp32 --tf32"
     python3 bench/hf_decode.py "$WORK/$m" --batch "$B" --context "$T" --new "$N" --dtype $d | tee -a "$WORK/transformers.jsonl"
   done
 done
