@@ -112,7 +112,8 @@ public final class Headfuse {
         CalibrationStats stats = null;
         if (strategy.needsCalibration()) {
             if (o.calibFiles().isEmpty()) throw new IllegalArgumentException("strategy " + strategy.name() + " needs calibration text: pass --calib FILE");
-            stats = Calibration.gather(in, o.calibFiles(), o.calibTokens(), progress);
+            stats = Calibration.gather(in, o.calibFiles(), o.calibTokens(), progress,
+                    io.headfuse.uptrain.model.TorchRuntime.device(o.calibDevice()), o.calibMode());
         } else if (!o.calibFiles().isEmpty()) {
             throw new IllegalArgumentException("strategy " + strategy.name() + " uses no calibration text, but calibration files were given: " + o.calibFiles());
         }

@@ -5,7 +5,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.headfuse.uptrain.eval.EvalOptions;
 import io.headfuse.uptrain.eval.Perplexity;
 import io.headfuse.uptrain.eval.PerplexityResult;
+import io.headfuse.uptrain.model.DeviceMemory;
 import io.headfuse.uptrain.model.LlamaModel;
+import io.headfuse.uptrain.model.PeakMemory;
+import io.headfuse.uptrain.model.WeightStorage;
 import io.headfuse.uptrain.model.TorchRuntime;
 import io.headfuse.uptrain.tokenizer.TextTokenizer;
 import io.headfuse.uptrain.tokenizer.Tokenizers;
@@ -18,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.OptionalLong;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
@@ -26,7 +30,7 @@ import org.apache.commons.cli.Options;
 final class EvalCommand implements Command {
     @Override public String name() { return "eval"; }
     @Override public String summary() { return "perplexity (token, word and byte level) and throughput of a checkpoint on text files"; }
-    @Override public String usage() { return "--model DIR --data FILE... [--window L] [--device cpu|gpu] [--max-tokens N] [--from F] [--json OUT]"; }
+    @Override public String usage() { return "--model DIR --data FILE... [--window L] [--device cpu|gpu] [--batch B] [--fp16-weights] [--max-tokens N] [--from F] [--json OUT]"; }
 
     @Override
     public Options options() {
@@ -47,10 +51,15 @@ final class EvalCommand implements Command {
         Path json = cl.hasOption("json") ? Args.reportFile(cl, "json") : null;
         List<String> texts = EvalArgs.readTexts(data);
         Map<String, PerplexityResult> results;
-        try (LlamaModel m = LlamaModel.load(model, device); TextTokenizer tok = Tokenizers.forModel(model)) {
+        OptionalLong peak;
+        try (PeakMemory watch = PeakMemory.watch(device);
+             LlamaModel m = LlamaModel.load(model, device, EvalArgs.storage(cl));
+             TextTokenizer tok = Tokenizers.forModel(model)) {
             results = EvalArgs.perFile(data, texts, out, (file, text) -> Perplexity.evaluate(m, tok, text, o.withLabel(file.getFileName().toString())));
+            watch.sample();
+            peak = watch.peak();
         }
-        EvalArgs.report(results, PerplexityResult::combine, PerplexityResult::toJson, out, json);
+        EvalArgs.report(results, PerplexityResult::combine, PerplexityResult::toJson, peak, out, json);
         return 0;
     }
 
@@ -61,6 +70,9 @@ final class EvalCommand implements Command {
         static void addCommon(Options o) {
             o.addOption(Option.builder().longOpt("window").hasArg().argName("L").desc("tokens per disjoint window (default 512)").build());
             o.addOption(Option.builder().longOpt("device").hasArg().argName("D").desc("cpu (default), gpu or gpu:N").build());
+            o.addOption(Option.builder().longOpt("batch").hasArg().argName("B").desc("windows of equal length per forward pass (default: 1 on the CPU, "
+                    + "on a GPU as many as fit a quarter of its free memory, at most 64 and 32768 tokens)").build());
+            o.addOption(Option.builder().longOpt("fp16-weights").desc("keep the weights in fp16 on the device, widened to fp32 where used (half the memory)").build());
             o.addOption(Option.builder().longOpt("max-tokens").hasArg().argName("N").desc("evaluate at most N tokens of each file (default: all)").build());
             o.addOption(Option.builder().longOpt("from").hasArg().argName("F").desc("evaluate each file's token stream from index int(F*n) on, after one BOS "
                     + "(0.98 = the validation slice of reference.json; default 0 = whole file)").build());
@@ -96,7 +108,14 @@ final class EvalCommand implements Command {
             if (max < 0) throw new UsageException("--max-tokens must be positive, got " + max);
             double from = Args.doubleValue(cl, "from", 0);
             if (from < 0 || from >= 1) throw new UsageException("--from must be in [0, 1), got " + from);
-            return EvalOptions.defaults().withWindow(window).withMaxTokens(max).withFrom(from).withProgress(io.headfuse.converter.ConsoleProgress.interactive());
+            int batch = Args.intValue(cl, "batch", 0);
+            if (batch < 0 || (batch == 0 && cl.hasOption("batch"))) throw new UsageException("--batch must be at least 1, got " + batch);
+            return EvalOptions.defaults().withWindow(window).withMaxTokens(max).withFrom(from).withBatch(batch)
+                    .withProgress(io.headfuse.converter.ConsoleProgress.interactive());
+        }
+
+        static WeightStorage storage(CommandLine cl) {
+            return cl.hasOption("fp16-weights") ? WeightStorage.FP16 : WeightStorage.FP32;
         }
 
         static Device device(CommandLine cl) throws UsageException {
@@ -138,13 +157,18 @@ final class EvalCommand implements Command {
             return results;
         }
 
-        /** Prints the pooled result of several files and writes the JSON (pooled keys, plus per-file ones under "files"). */
+        /**
+         * Prints the pooled result of several files and the peak device memory, and writes the JSON (pooled keys,
+         * "peak_device_bytes" (null where unknown), plus per-file ones under "files").
+         */
         static <R> void report(Map<String, R> results, java.util.function.Function<List<R>, R> combine,
-                               java.util.function.Function<R, Map<String, Object>> toJson, PrintStream out, Path json) throws IOException {
+                               java.util.function.Function<R, Map<String, Object>> toJson, OptionalLong peak, PrintStream out, Path json) throws IOException {
             R all = combine.apply(List.copyOf(results.values()));
             if (results.size() > 1) out.println("all: " + all);
+            out.println("peak device memory: " + DeviceMemory.format(peak));
             if (json == null) return;
             Map<String, Object> doc = new LinkedHashMap<>(toJson.apply(all));
+            doc.put("peak_device_bytes", peak.isPresent() ? peak.getAsLong() : null);
             if (results.size() > 1) {
                 Map<String, Object> files = new LinkedHashMap<>();
                 results.forEach((k, v) -> files.put(k, toJson.apply(v)));

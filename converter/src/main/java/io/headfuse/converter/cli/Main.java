@@ -12,7 +12,7 @@ import org.apache.commons.cli.ParseException;
 public final class Main {
     static final List<Command> COMMANDS = List.of(
             new InspectCommand(), new ConvertCommand(), new PlanCommand(),
-            new EvalCommand(), new GenerateCommand(), new CompareCommand(), new UptrainCommand());
+            new EvalCommand(), new GenerateCommand(), new CompareCommand(), new UptrainCommand(), new BenchDecodeCommand());
 
     private Main() {}
 

@@ -25,7 +25,10 @@ final class StrategyArgs {
     private static List<Option> calibration() {
         return List.of(
                 Option.builder().longOpt("calib").hasArgs().argName("FILE").desc("calibration text file(s) (asym; required)").build(),
-                Option.builder().longOpt("calib-tokens").hasArg().argName("N").desc("calibration tokens (asym; default 65536)").build());
+                Option.builder().longOpt("calib-tokens").hasArg().argName("N").desc("calibration tokens (asym; default 65536)").build(),
+                Option.builder().longOpt("calib-device").hasArg().argName("D").desc("where calibration runs: cpu (default), gpu or gpu:N").build(),
+                Option.builder().longOpt("calib-layerwise").hasArg().argName("M").desc("auto (default: one decoder layer at a time when the "
+                        + "model does not fit the device), yes or no").build());
     }
 
     private StrategyArgs() {}
@@ -52,6 +55,13 @@ final class StrategyArgs {
             int tokens = Args.intValue(cl, "calib-tokens", ConvertOptions.DEFAULT_CALIB_TOKENS);
             if (tokens <= 0) throw new UsageException("--calib-tokens must be positive, got " + tokens);
             o = o.withCalibration(Arrays.stream(calib).map(Path::of).toList(), tokens);
+            String device = cl.getOptionValue("calib-device", "cpu").toLowerCase(java.util.Locale.ROOT);
+            if (!device.matches("cpu|(gpu|cuda)(:\\d+)?")) throw new UsageException("--calib-device expects cpu, gpu or gpu:N, got '" + device + "'");
+            try {
+                o = o.withCalibrationDevice(device, io.headfuse.converter.Calibration.Mode.parse(cl.getOptionValue("calib-layerwise", "auto")));
+            } catch (IllegalArgumentException e) {
+                throw new UsageException("--calib-layerwise: " + e.getMessage());
+            }
         }
         try {
             return o.withStrategy(flags.parse(cl));

@@ -233,7 +233,7 @@ public final class Trainer implements AutoCloseable {
     /** Perplexity of any model on {@code slices}, as the trainer measures its student (at token 0). */
     public static TrainingReport.EvalPoint evaluate(LlamaModel model, List<TrainingData.Slice> slices, TrainerSettings settings, String note) {
         Map<String, Double> ppl = new LinkedHashMap<>();
-        EvalOptions o = new EvalOptions(settings.evalWindow(), 0, 0, false, "eval");
+        EvalOptions o = new EvalOptions(settings.evalWindow(), 0, 0, false, "eval", 0);   // batch 0: the device's default
         try (NoGrad off = new NoGrad()) {
             for (TrainingData.Slice s : slices) ppl.put(s.name(), Perplexity.evaluate(model, s.stream(), o).ppl());
         }
