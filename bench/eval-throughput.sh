@@ -13,7 +13,7 @@ TEXT="${2:-$ASSETS/text/sotu/sotu-1790-2021.txt}"
 TOKENS="${3:-16384}"; DEVICE="${4:-cpu}"; ROUNDS="${5:-3}"
 export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
 if [ -n "${HF_BUILD:-}" ]; then
-  mvn -o -q -Dhf.build="$HF_BUILD" -DskipTests -pl converter -am package >&2
+  mvn -o -q -Dhf.build="$HF_BUILD" -DskipTests -Dspotless.check.skip=true -pl converter -am package >&2
   CP="$(cat "converter/$HF_BUILD/classpath.txt")"
 else
   ./headfuse --help >/dev/null   # builds on first use

@@ -92,7 +92,7 @@ fi
 if [ "$CODE" = 1 ]; then
   c="$WORK/code"; mkdir -p "$c/lib" "$c/bench" "$c/djl"
   echo "gpu-stage: building headfuse's jars in $ROOT" >&2
-  (cd "$ROOT" && mvn -B -q -ntp -DskipTests package -pl converter -am) || fail "the Maven build failed in $ROOT"
+  (cd "$ROOT" && mvn -B -q -ntp -DskipTests -Dspotless.check.skip=true package -pl converter -am) || fail "the Maven build failed in $ROOT"
   CP="$ROOT/converter/target/headfuse-converter-0.1.0-SNAPSHOT.jar:$(cat "$ROOT/converter/target/classpath.txt")"
   for j in ${CP//:/ }; do
     if [[ "$j" =~ $EXCLUDED_JARS ]]; then continue; fi

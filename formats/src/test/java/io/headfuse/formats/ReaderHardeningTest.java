@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.headfuse.formats.meta.MetaCheckpoint;
 import io.headfuse.formats.meta.MetaTestSupport;
 import io.headfuse.testkit.Assets;
 import java.io.IOException;

@@ -3,7 +3,6 @@ package io.headfuse.uptrain;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.headfuse.uptrain.eval.Generator;
 import io.headfuse.uptrain.eval.Sampling;

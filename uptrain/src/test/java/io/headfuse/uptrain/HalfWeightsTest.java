@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
-import io.headfuse.formats.LlamaNames;
 import io.headfuse.testkit.Assets;
 import io.headfuse.uptrain.model.LlamaModel;
 import io.headfuse.uptrain.model.WeightStorage;
