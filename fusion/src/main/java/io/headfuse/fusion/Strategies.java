@@ -11,6 +11,7 @@ public final class Strategies {
     static {
         register("mean", MeanPoolStrategy::new);
         register(io.headfuse.fusion.asym.AsymStrategy.NAME, io.headfuse.fusion.asym.AsymStrategy::new);
+        register(io.headfuse.fusion.dha.DhaStrategy.NAME, io.headfuse.fusion.dha.DhaStrategy::new);
     }
 
     private Strategies() {}

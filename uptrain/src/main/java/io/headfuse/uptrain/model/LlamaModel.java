@@ -25,7 +25,8 @@ import java.util.List;
  * <p>Attention reads K and V through per-layer index maps ({@link KvHeadMaps}): for each query head, the kv head
  * it uses, separately for K and V. Keys and values are computed for the checkpoint's kv heads only and then
  * gathered to query heads with an index (an exact copy), so MHA, contiguous GQA, MQA and arbitrary maps run
- * through one code path and gradients reach shared kv heads from every query head that reads them.
+ * through one code path and gradients reach shared kv heads from every query head that reads them. Layers may
+ * store different numbers of K and V heads (DHA); the {@link KvCache} then holds each layer's own count.
  *
  * <p>Memory: the weights and the RoPE / mask tables live in the model's manager; every forward pass attaches
  * its intermediates to the manager of its input ids, so a caller that opens a sub-manager per window
@@ -52,8 +53,8 @@ public final class LlamaModel implements AutoCloseable {
         this.kIndex = new NDArray[layers];
         this.vIndex = new NDArray[layers];
         for (int l = 0; l < layers; l++) {
-            kIndex[l] = indexOf(maps.k(l), config.numKvHeads());
-            vIndex[l] = indexOf(maps.v(l), config.numKvHeads());
+            kIndex[l] = indexOf(maps.k(l), maps.kHeads(l));
+            vIndex[l] = indexOf(maps.v(l), maps.vHeads(l));
         }
         this.rope = new Rope(manager, config.headDim(), config.ropeTheta(), config.maxPositions());
         this.mask = new CausalMask(manager, config.maxPositions());
@@ -174,8 +175,9 @@ public final class LlamaModel implements AutoCloseable {
         long t = h.getShape().get(1);
         int d = config.headDim();
         NDArray q = heads(linear(h, w.q(), w.qBias()), b, t, config.numHeads(), d);
-        NDArray k = heads(linear(h, w.k(), w.kBias()), b, t, config.numKvHeads(), d);
-        NDArray v = heads(linear(h, w.v(), w.vBias()), b, t, config.numKvHeads(), d);
+        // Per-layer K and V head counts (DHA); num_key_value_heads for every layer otherwise.
+        NDArray k = heads(linear(h, w.k(), w.kBias()), b, t, maps.kHeads(l), d);
+        NDArray v = heads(linear(h, w.v(), w.vBias()), b, t, maps.vHeads(l), d);
         tap.keysValues(l, k, v);
         q = rope.apply(q, start);
         k = rope.apply(k, start);

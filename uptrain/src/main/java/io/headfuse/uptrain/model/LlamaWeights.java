@@ -43,20 +43,21 @@ public final class LlamaWeights {
         Loader in = new Loader(ckpt, manager);
         int h = config.hiddenSize();
         int qDim = config.numHeads() * config.headDim();
-        int kvDim = config.numKvHeads() * config.headDim();
         int ff = config.intermediateSize();
         NDArray embed = in.required(LlamaNames.EMBED, config.vocabSize(), h);
         List<LayerWeights> layers = new ArrayList<>();
         for (int i = 0; i < config.numLayers(); i++) {
+            // K and V rows of this layer (per-layer under DHA's head counts).
+            int kDim = config.kvHeads(i, false) * config.headDim(), vDim = config.kvHeads(i, true) * config.headDim();
             layers.add(new LayerWeights(
                     in.required(LlamaNames.inputNorm(i), h),
                     in.required(LlamaNames.q(i), qDim, h),
-                    in.required(LlamaNames.k(i), kvDim, h),
-                    in.required(LlamaNames.v(i), kvDim, h),
+                    in.required(LlamaNames.k(i), kDim, h),
+                    in.required(LlamaNames.v(i), vDim, h),
                     in.required(LlamaNames.o(i), h, qDim),
                     in.optional(LlamaNames.qBias(i), qDim),
-                    in.optional(LlamaNames.kBias(i), kvDim),
-                    in.optional(LlamaNames.vBias(i), kvDim),
+                    in.optional(LlamaNames.kBias(i), kDim),
+                    in.optional(LlamaNames.vBias(i), vDim),
                     in.optional(LlamaNames.layer(i, "self_attn.o_proj.bias"), h),
                     in.required(LlamaNames.postNorm(i), h),
                     in.required(LlamaNames.gate(i), ff, h),
