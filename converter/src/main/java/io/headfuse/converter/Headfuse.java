@@ -44,11 +44,19 @@ public final class Headfuse {
     }
 
     public static ConversionReport convert(ConvertOptions o, Progress progress) throws IOException {
+        return convert(o, Strategies.byName(o.strategy()), progress);
+    }
+
+    /**
+     * Converts with a strategy built by the caller, e.g. {@code new DhaStrategy(DhaOptions.defaults(2))} for typed
+     * options; {@code o.strategy()} is then ignored.
+     */
+    public static ConversionReport convert(ConvertOptions o, FusionStrategy strategy, Progress progress) throws IOException {
         long t0 = System.nanoTime();
         HfCheckpointWriter.checkTarget(o.out(), o.force(), List.of(o.model()));
         try (Checkpoint in = Checkpoints.open(o.model())) {
-            FusionStrategy strategy = Strategies.byName(o.strategy());
             FusionRequest request = request(in, strategy, o, progress);
+            strategy = DhaLossProbe.attachIfNeeded(strategy, in, request, o);
             FusionPlan plan = strategy.plan(in, request);
             FusionResult result = strategy.apply(in, plan, request);
 
@@ -80,9 +88,14 @@ public final class Headfuse {
 
     /** The groups a strategy would choose, without writing anything ({@code headfuse plan}). */
     public static FusionPlan plan(ConvertOptions o, Progress progress) throws IOException {
+        return plan(o, Strategies.byName(o.strategy()), progress);
+    }
+
+    /** {@link #plan(ConvertOptions, Progress)} with a strategy built by the caller. */
+    public static FusionPlan plan(ConvertOptions o, FusionStrategy strategy, Progress progress) throws IOException {
         try (Checkpoint in = Checkpoints.open(o.model())) {
-            FusionStrategy strategy = Strategies.byName(o.strategy());
-            return strategy.plan(in, request(in, strategy, o, progress));
+            FusionRequest request = request(in, strategy, o, progress);
+            return DhaLossProbe.attachIfNeeded(strategy, in, request, o).plan(in, request);
         }
     }
 

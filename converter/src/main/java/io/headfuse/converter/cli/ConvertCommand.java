@@ -21,7 +21,7 @@ final class ConvertCommand implements Command {
 
     @Override public String name() { return "convert"; }
     @Override public String summary() { return "rewrite a checkpoint's K/V heads for fewer kv heads (GQA/MQA) and write an HF checkpoint"; }
-    @Override public String usage() { return "[--model IN] --out OUT --kv-heads N [--strategy mean|asym] [--dtype bf16|f16|f32] [--shard-size SIZE] [--force] [--calib FILE... [--calib-tokens N] [--align] [--lsq] [--coupled] [--grouping swaps|ward] [--seed S]]"; }
+    @Override public String usage() { return "[--model IN] --out OUT --kv-heads N [--strategy mean|asym] [--dtype bf16|f16|f32] [--shard-size SIZE] [--force] [--calib FILE... [--calib-tokens N] [--align] [--lsq] [--coupled] [--grouping swaps|ward] [--seed S]] [--strategy dha [--uniform] [--decoupled] [--difficulty loss|reconstruction] [--probe-tokens N]]"; }
 
     @Override
     public Options options() {
@@ -47,7 +47,7 @@ final class ConvertCommand implements Command {
             o.addOption(Option.builder().longOpt("model").hasArg().argName("IN").desc("input checkpoint: HF folder, Meta folder or llama2.c .bin (default: the embedded models/headfuse-mha-s)").build());
             o.addOption(Option.builder().longOpt("out").hasArg().argName("OUT").desc("output folder (must not exist unless --force)").build());
             o.addOption(Option.builder().longOpt("kv-heads").hasArg().argName("N").desc("kv heads after conversion; must divide the head count (1 = MQA)").build());
-            o.addOption(Option.builder().longOpt("strategy").hasArg().argName("NAME").desc("mean (GQA paper mean-pooling, default) or asym (activation-informed grouping)").build());
+            o.addOption(Option.builder().longOpt("strategy").hasArg().argName("NAME").desc("mean (GQA paper mean-pooling, default), asym (activation-informed grouping) or dha (per-layer K/V budgets)").build());
             o.addOption(Option.builder().longOpt("dtype").hasArg().argName("T").desc("output dtype: bf16, f16 or f32 (default: as stored)").build());
             o.addOption(Option.builder().longOpt("shard-size").hasArg().argName("SIZE").desc("largest shard, e.g. 5GB (default), 500MB, 2GiB").build());
             o.addOption(Option.builder().longOpt("force").desc("replace an existing output folder").build());
@@ -59,6 +59,10 @@ final class ConvertCommand implements Command {
             o.addOption(Option.builder().longOpt("grouping").hasArg().argName("G").desc("swaps (equal-size groups, default) or ward (unequal sizes; needs headfuse's head maps) (asym)").build());
             o.addOption(Option.builder().longOpt("objective").hasArg().argName("O").desc("reconstruction (error of the pooled head, default) or similarity (within-group similarity) (asym)").build());
             o.addOption(Option.builder().longOpt("similarity").hasArg().argName("S").desc("cosine (default) or cka: head similarity for the similarity objective and the heatmaps (asym)").build());
+            o.addOption(Option.builder().longOpt("uniform").desc("dha: export the nearest uniform layout (asym --align --lsq --coupled), a standard GQA checkpoint").build());
+            o.addOption(Option.builder().longOpt("decoupled").desc("dha: K and V of a layer get their own groups and counts (default: shared)").build());
+            o.addOption(Option.builder().longOpt("difficulty").hasArg().argName("D").desc("dha: price head counts by the calibration loss of collapsing each layer (loss, default) or by the reconstruction error (reconstruction)").build());
+            o.addOption(Option.builder().longOpt("probe-tokens").hasArg().argName("N").desc("dha: calibration tokens each loss probe evaluates (default 2048)").build());
             o.addOption(Option.builder().longOpt("seed").hasArg().argName("S").desc("seed of the grouping search (asym, default 0)").build());
             return o;
         }
@@ -90,6 +94,19 @@ final class ConvertCommand implements Command {
             o = choice(cl, o, "grouping", "search", "swaps", "ward");
             o = choice(cl, o, "objective", "objective", "reconstruction", "similarity");
             o = choice(cl, o, "similarity", "similarity", "cosine", "cka");
+            if (cl.hasOption("uniform")) {
+                if (!o.strategy().equals("dha")) throw new UsageException("--uniform is an option of --strategy dha");
+                o = o.withSetting("uniform", "true");
+            }
+            if ((cl.hasOption("decoupled") || cl.hasOption("difficulty") || cl.hasOption("probe-tokens")) && !o.strategy().equals("dha"))
+                throw new UsageException("--decoupled, --difficulty and --probe-tokens are options of --strategy dha");
+            if (cl.hasOption("probe-tokens")) {
+                int t = Args.intValue(cl, "probe-tokens", 0);
+                if (t < 2) throw new UsageException("--probe-tokens must be at least 2, got " + t);
+                o = o.withSetting("dha_probe_tokens", Integer.toString(t));
+            }
+            if (cl.hasOption("decoupled")) o = o.withSetting("dha_decoupled", "true");
+            o = choice(cl, o, "difficulty", "dha_difficulty", "loss", "reconstruction");
             return o.withAsym(cl.hasOption("align"), cl.hasOption("lsq"), cl.hasOption("coupled"), Args.longValue(cl, "seed", 0));
         }
 

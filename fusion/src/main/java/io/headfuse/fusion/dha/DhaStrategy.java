@@ -8,6 +8,7 @@ import io.headfuse.fusion.FusionResult;
 import io.headfuse.fusion.FusionStrategy;
 import io.headfuse.fusion.LayerPlan;
 import io.headfuse.fusion.asym.AsymStrategy;
+import io.headfuse.fusion.asym.Grouping;
 import io.headfuse.fusion.asym.HeadStats;
 import io.headfuse.fusion.asym.InputMoments;
 import io.headfuse.fusion.asym.LayerWeights;
@@ -21,8 +22,11 @@ import java.util.Map;
  * DHA, training-free half: per-layer, per-type K/V head budgets under the KV bytes of uniform GQA, chosen by how
  * hard each layer's heads are to fuse, then groups collapsed as asym collapses them (align + least squares).
  * <ol>
- *   <li>{@link FusionDifficulty}: per (layer, type), Ward's groupings and their relative errors at every count;</li>
- *   <li>{@link BudgetAllocator}: counts in [min, max] summing to 2 x N x layers, least total error;</li>
+ *   <li>{@link FusionDifficulty}: per layer (K and V together, or each), Ward's groupings at every count;</li>
+ *   <li>each count priced by the calibration-loss rise of collapsing that layer alone ({@link CollapseProbe}), or
+ *       by the relative reconstruction error;</li>
+ *   <li>{@link BudgetAllocator}: counts in [min, max] summing to N x layers (coupled) or 2 x N x layers, least
+ *       total cost: the KV bytes of uniform GQA with N kv heads, exactly;</li>
  *   <li>{@link DhaCollapse}: each group aligned and pooled into one head; k_proj/v_proj get per-layer shapes.</li>
  * </ol>
  * The learned fusion stage (operators trained with distillation, see {@link FusionOperators} and
@@ -40,11 +44,27 @@ public final class DhaStrategy implements FusionStrategy {
             + "weights: use the headfuse runtime, or convert with --uniform for a standard GQA checkpoint";
 
     private final DhaOptions options;
+    private final CollapseProbe probe;
 
-    /** Options from each request's kv heads and settings ({@link DhaOptions#fromSettings}). */
-    public DhaStrategy() { this(null); }
+    /** Options from each request's kv heads and settings ({@link DhaOptions#fromSettings}), no probe yet. */
+    public DhaStrategy() { this(null, null); }
 
-    public DhaStrategy(DhaOptions options) { this.options = options; }
+    public DhaStrategy(DhaOptions options) { this(options, null); }
+
+    /** {@code options} null: taken from each request; {@code probe} null: only the reconstruction difficulty works. */
+    public DhaStrategy(DhaOptions options, CollapseProbe probe) {
+        this.options = options;
+        this.probe = probe;
+    }
+
+    /** The same strategy pricing counts with {@code p} (the pipeline attaches one that runs the model). */
+    public DhaStrategy withProbe(CollapseProbe p) { return new DhaStrategy(options, p); }
+
+    /** True when planning needs a {@link CollapseProbe} for these request settings. */
+    public boolean needsProbe(FusionRequest request) {
+        DhaOptions o = options(request);
+        return !o.uniform() && o.difficulty() == DhaOptions.Difficulty.LOSS;
+    }
 
     @Override public String name() { return NAME; }
 
@@ -66,45 +86,62 @@ public final class DhaStrategy implements FusionStrategy {
         if (o.maxHeads(heads) < o.kvHeads())
             throw new IllegalArgumentException("DHA budget of " + o.kvHeads() + " kv heads exceeds the model's " + heads + " heads per layer");
         if (o.uniform()) return uniformPlan(in, request, o);
-        FusionDifficulty[] k = new FusionDifficulty[layers], v = new FusionDifficulty[layers];
+        if (o.difficulty() == DhaOptions.Difficulty.LOSS && probe == null)
+            throw new IllegalStateException("DHA priced by calibration loss needs a probe that runs the model (Headfuse.convert provides one), "
+                    + "or DhaOptions.Difficulty.RECONSTRUCTION");
+        int max = o.maxHeads(heads);
+        // Items the budget is split between: one per layer when K and V share a grouping, else K and V of each layer.
+        int per = o.coupled() ? 1 : 2;
+        FusionDifficulty[] items = new FusionDifficulty[per * layers];
+        double[][] costs = new double[per * layers][];
         List<Map<String, Object>> perLayer = new ArrayList<>();
         double[] seconds = new double[layers];
+        Grouping singles = Grouping.contiguous(heads, heads);
         for (int l = 0; l < layers; l++) {
             long t0 = System.nanoTime();
             LayerWeights w = AsymStrategy.weights(in, l);
             InputMoments x = InputMoments.of(in, request.calibration(), l);
             HeadStats[] kv = HeadStats.of(w, x.secondMoment(), x.covariance());
-            k[l] = FusionDifficulty.measure(l, kv[0]);
-            v[l] = FusionDifficulty.measure(l, kv[1]);
+            if (o.coupled()) items[l] = FusionDifficulty.measureCoupled(l, kv[0], kv[1]);
+            else {
+                items[2 * l] = FusionDifficulty.measure(l, kv[0]);
+                items[2 * l + 1] = FusionDifficulty.measure(l, kv[1]);
+            }
+            for (int i = per * l; i < per * (l + 1); i++) {
+                costs[i] = new double[max];
+                for (int cnt = 1; cnt <= max; cnt++) {
+                    Grouping g = items[i].grouping(cnt);
+                    boolean isV = !o.coupled() && i % 2 == 1;
+                    costs[i][cnt - 1] = o.difficulty() == DhaOptions.Difficulty.RECONSTRUCTION || cnt == heads ? items[i].error(cnt)
+                            : probe.lossIncrease(l, isV ? singles : g, o.coupled() || isV ? g : singles);
+                }
+            }
             seconds[l] = (System.nanoTime() - t0) / 1e9;
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("k_similarity", o.similarity().matrix(kv[0]));
             m.put("v_similarity", o.similarity().matrix(kv[1]));
             perLayer.add(m);
         }
-        double[][] errors = new double[2 * layers][];
-        for (int l = 0; l < layers; l++) {
-            errors[2 * l] = k[l].errors();
-            errors[2 * l + 1] = v[l].errors();
-        }
-        int[] counts = BudgetAllocator.allocate(errors, 2 * o.kvHeads() * layers, o.minHeads(), o.maxHeads(heads));
+        int total = (o.coupled() ? 1 : 2) * o.kvHeads() * layers;
+        int[] counts = BudgetAllocator.allocate(costs, total, o.minHeads(), max);
         int[] kHeads = new int[layers], vHeads = new int[layers];
         List<LayerPlan> plans = new ArrayList<>();
         for (int l = 0; l < layers; l++) {
-            kHeads[l] = counts[2 * l];
-            vHeads[l] = counts[2 * l + 1];
-            plans.add(new LayerPlan(l, k[l].grouping(kHeads[l]).allMembers(), v[l].grouping(vHeads[l]).allMembers(), seconds[l]));
+            int ki = per * l, vi = per * l + per - 1;
+            kHeads[l] = counts[ki];
+            vHeads[l] = counts[vi];
+            plans.add(new LayerPlan(l, items[ki].grouping(kHeads[l]).allMembers(), items[vi].grouping(vHeads[l]).allMembers(), seconds[l]));
             Map<String, Object> m = perLayer.get(l);
             m.put("layer", l);
             m.put("seconds", seconds[l]);
             m.put("k_heads", kHeads[l]);
             m.put("v_heads", vHeads[l]);
-            m.put("k_error", k[l].error(kHeads[l]));
-            m.put("v_error", v[l].error(vHeads[l]));
-            m.put("k_error_by_count", k[l].errors());
-            m.put("v_error_by_count", v[l].errors());
+            m.put("k_error", items[ki].error(kHeads[l]));
+            m.put("v_error", items[vi].error(vHeads[l]));
+            m.put((o.coupled() ? "kv" : "k") + "_cost_by_count", costs[ki]);
+            if (!o.coupled()) m.put("v_cost_by_count", costs[vi]);
         }
-        int[] uniform = new int[2 * layers];
+        int[] uniform = new int[costs.length];
         java.util.Arrays.fill(uniform, o.kvHeads());
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("method", o.describe(heads));
@@ -113,8 +150,8 @@ public final class DhaStrategy implements FusionStrategy {
         if (request.calibration() == null) details.put("calibration_note", "no calibration text: input moments taken as diag(input_layernorm^2)");
         details.put(K_HEADS, kHeads);
         details.put(V_HEADS, vHeads);
-        details.put("allocation_error", BudgetAllocator.cost(errors, counts));
-        details.put("uniform_allocation_error", BudgetAllocator.cost(errors, uniform));
+        details.put("allocation_cost", BudgetAllocator.cost(costs, counts));
+        details.put("uniform_allocation_cost", BudgetAllocator.cost(costs, uniform));
         details.put(HF_NOTE, NOT_HF_LOADABLE);
         details.put(AsymStrategy.LAYERS, perLayer);
         return new FusionPlan(NAME, heads, o.kvHeads(), plans, details);
