@@ -24,6 +24,9 @@ import io.headfuse.fusion.dha.FusionOperators;
 import io.headfuse.fusion.dha.MemberProjections;
 import io.headfuse.fusion.FusionRequest;
 import io.headfuse.testkit.Assets;
+import ai.djl.ndarray.NDManager;
+import io.headfuse.uptrain.model.ForwardTap;
+import io.headfuse.uptrain.model.KvCache;
 import io.headfuse.uptrain.model.LlamaModel;
 import java.util.ArrayList;
 import java.util.List;
@@ -63,6 +66,10 @@ class DhaCollapseTest {
             double diff = maxAbsDiff(before, after);
             System.out.printf("collapse of equal pairs: max |logit diff| %.2e%n", diff);
             assertTrue(diff < 1e-4, "max logit diff " + diff);
+            // Decoding token by token through the per-layer KV cache gives the full pass's logits.
+            float[][] cached = cachedLogits(view, view.config());
+            double cacheDiff = maxAbsDiff(after, cached);
+            assertTrue(cacheDiff < 1e-4, "cached decoding differs by " + cacheDiff);
         }
     }
 
@@ -124,6 +131,18 @@ class DhaCollapseTest {
             int[] ids = IDS.clone();
             for (int i = 0; i < ids.length; i++) ids[i] = Math.min(ids[i], c.vocabSize() - 1);
             return m.logits(ids);
+        }
+    }
+
+    /** Logits of each position computed one token at a time with a KV cache. */
+    static float[][] cachedLogits(Checkpoint ckpt, LlamaConfig c) throws Exception {
+        try (LlamaModel m = LlamaModel.load(ckpt, c, Device.cpu()); KvCache cache = m.newCache()) {
+            float[][] rows = new float[IDS.length][];
+            for (int t = 0; t < IDS.length; t++)
+                try (NDManager sub = m.manager().newSubManager()) {
+                    rows[t] = m.forward(LlamaModel.tokens(sub, new int[] {IDS[t]}), cache, ForwardTap.NONE).toFloatArray();
+                }
+            return rows;
         }
     }
 
