@@ -174,7 +174,7 @@ class CliErrorsTest {
         assertEquals(2, Cli.run("convert", "--out", "x", "--kv-heads", "four").exit());
         assertEquals(2, Cli.run("convert", "--out", "x", "--kv-heads", "4", "--dtype", "int3").exit());
         assertEquals(2, Cli.run("convert", "--out", "x", "--kv-heads", "4", "--bogus").exit());
-        Cli grouping = Cli.run("convert", "--out", "x", "--kv-heads", "4", "--strategy", "asym", "--grouping", "kmeans");
+        Cli grouping = Cli.run("convert", "--out", "x", "--kv-heads", "4", "--strategy", "asym", "--calib", "x.txt", "--grouping", "kmeans");
         assertEquals(2, grouping.exit());
         assertTrue(grouping.err().contains("--grouping must be one of swaps, ward"), grouping.err());
         assertEquals(0, Cli.run("--help").exit());

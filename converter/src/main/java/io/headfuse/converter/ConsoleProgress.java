@@ -30,6 +30,11 @@ public final class ConsoleProgress implements Progress {
 
     @Override public void advance(long n) { if (bar != null) bar.stepBy(n); }
 
+    @Override public void message(String text) { if (bar != null) bar.setExtraMessage(text); }
+
+    /** Whether a bar is drawn (else callers that want a trace print plain lines). */
+    public boolean showing() { return show; }
+
     @Override
     public void close() {
         if (bar != null) bar.close();

@@ -14,14 +14,14 @@ import java.nio.file.Path;
  */
 public record ConversionReport(Path input, String inputFormat, Path output, FusionPlan plan, int kvHeadsBefore, int kvHeadsAfter,
                                DType dtypeBefore, DType dtypeAfter, long kvBytesPerTokenBefore, long kvBytesPerTokenAfter,
-                               int shards, boolean hfCompatible, double wallSeconds) {
+                               int shards, boolean hfCompatible, TokenizerFiles tokenizer, double wallSeconds) {
     public static final String FILE = "headfuse.json";
     public static final String VERSION = "0.1.0";
 
     /** The same report with its wall time set (known only once everything else is written). */
     public ConversionReport withWallSeconds(double seconds) {
         return new ConversionReport(input, inputFormat, output, plan, kvHeadsBefore, kvHeadsAfter, dtypeBefore, dtypeAfter,
-                kvBytesPerTokenBefore, kvBytesPerTokenAfter, shards, hfCompatible, seconds);
+                kvBytesPerTokenBefore, kvBytesPerTokenAfter, shards, hfCompatible, tokenizer, seconds);
     }
 
     public double kvReduction() { return (double) kvBytesPerTokenBefore / kvBytesPerTokenAfter; }
@@ -45,7 +45,8 @@ public record ConversionReport(Path input, String inputFormat, Path output, Fusi
         if (!hfCompatible && plan.details().get("hf_note") instanceof String why) out.put("note", why);
         else if (!hfCompatible)
             out.put("note", "K and V heads are grouped differently: config.json carries headfuse.k_head_map/v_head_map, "
-                    + "which the headfuse runtime loads; plain transformers would ignore them (convert with --coupled for an HF-loadable checkpoint)");
+                    + "which the headfuse runtime loads; plain transformers would ignore them (convert without --decoupled or --grouping ward for an HF-loadable checkpoint)");
+        out.set("tokenizer", tokenizer.toJson());
         ObjectNode kv = root.putObject("kv_bytes_per_token");
         kv.put("before", kvBytesPerTokenBefore);
         kv.put("after", kvBytesPerTokenAfter);
@@ -58,7 +59,7 @@ public record ConversionReport(Path input, String inputFormat, Path output, Fusi
             l.set("v", LlamaConfig.JSON.valueToTree(lp.vGroups()));
             if (lp.seconds() > 0) l.put("seconds", lp.seconds());
         }
-        if (!plan.details().isEmpty()) root.set("details", LlamaConfig.JSON.valueToTree(new java.util.TreeMap<>(plan.details())));
+        if (!plan.details().isEmpty()) root.set("details", LlamaConfig.JSON.valueToTree(FiniteJson.of(new java.util.TreeMap<>(plan.details()))));
         root.put("wall_seconds", wallSeconds);
         return root;
     }
@@ -78,7 +79,7 @@ public record ConversionReport(Path input, String inputFormat, Path output, Fusi
                 Units.bytes(kvBytesPerTokenAfter), kvReduction(), shards, wallSeconds,
                 hfCompatible ? "" : plan.details().containsKey("hf_note")
                         ? "\nnote: per-layer K/V head counts: loads in headfuse, not in plain transformers (use --uniform)"
-                        : "\nnote: K/V grouped differently per layer: loads in headfuse, not in plain transformers (use --coupled)");
+                        : "\nnote: K/V grouped differently per layer: loads in headfuse, not in plain transformers (convert without --decoupled for that)");
     }
 
 }

@@ -51,8 +51,8 @@ public final class DhaLossProbe implements CollapseProbe {
 
     /** {@code strategy} with a probe attached when it is DHA priced by calibration loss; otherwise as it is. */
     public static FusionStrategy attachIfNeeded(FusionStrategy strategy, Checkpoint in, FusionRequest request, ConvertOptions o) throws IOException {
-        if (!(strategy instanceof DhaStrategy dha) || !dha.needsProbe(request)) return strategy;
-        return dha.withProbe(new DhaLossProbe(in, request.calibration(), o.calibFiles(), dha.options(request).probeTokens()));
+        if (!(strategy instanceof DhaStrategy dha) || !dha.needsProbe()) return strategy;
+        return dha.withProbe(new DhaLossProbe(in, request.calibration(), o.calibFiles(), dha.options().probeTokens()));
     }
 
     @Override

@@ -44,12 +44,12 @@ public final class Headfuse {
     }
 
     public static ConversionReport convert(ConvertOptions o, Progress progress) throws IOException {
-        return convert(o, Strategies.byName(o.strategy()), progress);
+        return convert(o, Strategies.create(o.strategyOptions()), progress);
     }
 
     /**
-     * Converts with a strategy built by the caller, e.g. {@code new DhaStrategy(DhaOptions.defaults(2))} for typed
-     * options; {@code o.strategy()} is then ignored.
+     * Converts with a strategy built by the caller (e.g. a {@code DhaStrategy} with a probe of its own);
+     * {@code o.strategyOptions()} is then ignored.
      */
     public static ConversionReport convert(ConvertOptions o, FusionStrategy strategy, Progress progress) throws IOException {
         long t0 = System.nanoTime();
@@ -68,7 +68,8 @@ public final class Headfuse {
             long total = tensors.stream().mapToLong(TensorSource::byteSize).sum();
 
             ConversionReport report = new ConversionReport(in.source(), in.format(), o.out(), plan, in.config().numKvHeads(), plan.kvHeads(),
-                    before, after, in.config().kvBytesPerToken(before), config.kvBytesPerToken(after), shards, !config.hasHeadMaps(), 0);
+                    before, after, in.config().kvBytesPerToken(before), config.kvBytesPerToken(after), shards, !config.hasHeadMaps(),
+                    TokenizerFiles.of(in.sideFiles()), 0);
             progress.start("convert", total, "MiB", 1 << 20);
             ConversionReport[] done = new ConversionReport[1];
             try {
@@ -86,9 +87,26 @@ public final class Headfuse {
         }
     }
 
+    /**
+     * Uptrains a converted student towards its teacher (distillation by default) and writes the result as an HF
+     * folder: {@code convert -> uptrain -> compare} is the whole pipeline.
+     */
+    public static UptrainReport uptrain(UptrainOptions o) throws IOException {
+        return uptrain(o, Progress.NONE);
+    }
+
+    public static UptrainReport uptrain(UptrainOptions o, Progress progress) throws IOException {
+        return UptrainPipeline.run(o, progress);
+    }
+
+    /** The training window {@code headfuse uptrain} uses unless told: the smaller of 1024 and the model's positions. */
+    public static int defaultSeq(Path student) throws IOException {
+        return UptrainPipeline.defaultSeq(student);
+    }
+
     /** The groups a strategy would choose, without writing anything ({@code headfuse plan}). */
     public static FusionPlan plan(ConvertOptions o, Progress progress) throws IOException {
-        return plan(o, Strategies.byName(o.strategy()), progress);
+        return plan(o, Strategies.create(o.strategyOptions()), progress);
     }
 
     /** {@link #plan(ConvertOptions, Progress)} with a strategy built by the caller. */
@@ -107,13 +125,12 @@ public final class Headfuse {
         CalibrationStats stats = null;
         if (strategy.needsCalibration()) {
             if (o.calibFiles().isEmpty()) throw new IllegalArgumentException("strategy " + strategy.name() + " needs calibration text: pass --calib FILE");
-            stats = Calibration.gather(in, o.calibFiles(), o.calibTokens(), progress);
+            stats = Calibration.gather(in, o.calibFiles(), o.calibTokens(), progress,
+                    io.headfuse.uptrain.model.TorchRuntime.device(o.calibDevice()), o.calibMode());
+        } else if (!o.calibFiles().isEmpty()) {
+            throw new IllegalArgumentException("strategy " + strategy.name() + " uses no calibration text, but calibration files were given: " + o.calibFiles());
         }
-        // Settings only some strategies read (asym); the others ignore them.
-        Map<String, String> settings = new java.util.TreeMap<>(o.settings());
-        settings.putAll(Map.of("align", String.valueOf(o.align()), "lsq", String.valueOf(o.leastSquares()),
-                "coupled", String.valueOf(o.coupled()), "seed", String.valueOf(o.seed())));
-        return new FusionRequest(o.kvHeads(), stats, settings);
+        return new FusionRequest(o.kvHeads(), stats);
     }
 
     /** Input tensors in canonical order, each replaced where the strategy rewrote it, cast to the output dtype. */

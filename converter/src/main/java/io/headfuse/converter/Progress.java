@@ -7,6 +7,9 @@ public interface Progress extends AutoCloseable {
 
     void advance(long n);
 
+    /** A short status shown beside the bar (loss, learning rate), where the bar has room for one. */
+    default void message(String text) {}
+
     @Override void close();
 
     Progress NONE = new Progress() {

@@ -23,6 +23,7 @@ public final class Checkpoints {
             if (path.getFileName().toString().equals("config.json")) return HfCheckpoint.open(path.getParent());
             throw new CheckpointException(path, "not a checkpoint: expected a folder, or a llama2.c .bin file");
         }
+        if (!Files.isDirectory(path)) InputFiles.requireRegularFile(path); // a FIFO or device: refused, naming it
         if (Files.exists(path.resolve("config.json"))) return HfCheckpoint.open(path);
         if (Files.exists(path.resolve("params.json"))) return MetaCheckpoint.open(path);
         try (Stream<Path> files = Files.list(path)) {

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -38,13 +37,7 @@ public record LlamaConfig(
 
     /** Reads and validates {@code config.json}. */
     public static LlamaConfig read(Path file) throws IOException {
-        JsonNode node;
-        try {
-            node = JSON.readTree(Files.readAllBytes(file));
-        } catch (IOException e) {
-            throw new CheckpointException(file, "not valid JSON: " + e.getMessage());
-        }
-        if (!(node instanceof ObjectNode obj)) throw new CheckpointException(file, "expected a JSON object");
+        ObjectNode obj = InputFiles.readJsonObject(file);
         try {
             return fromJson(obj);
         } catch (IllegalArgumentException e) {
@@ -67,21 +60,32 @@ public record LlamaConfig(
         int layers = positive(obj, "num_hidden_layers");
         int inter = positive(obj, "intermediate_size");
         int vocab = positive(obj, "vocab_size");
-        double eps = obj.path("rms_norm_eps").asDouble(1e-6);
-        double theta = 10000.0;
-        if (obj.path("rope_parameters").hasNonNull("rope_theta")) theta = obj.path("rope_parameters").path("rope_theta").asDouble();
-        else if (obj.hasNonNull("rope_theta")) theta = obj.path("rope_theta").asDouble();
+        double eps = positiveNumber(obj, "rms_norm_eps", 1e-6);
+        if (obj.hasNonNull("rope_parameters") && !obj.get("rope_parameters").isObject())
+            throw new IllegalArgumentException("'rope_parameters' must be a JSON object, got " + obj.get("rope_parameters"));
+        double theta = positiveNumber(obj, "rope_theta", 10000.0); // checked even where rope_parameters overrides it
+        if (obj.path("rope_parameters").hasNonNull("rope_theta")) theta = positiveNumber((ObjectNode) obj.get("rope_parameters"), "rope_theta", theta);
+        for (String key : new String[] {"rope_scaling", HEADFUSE_KEY})
+            if (obj.hasNonNull(key) && !obj.get(key).isObject())
+                throw new IllegalArgumentException("'" + key + "' must be a JSON object or null, got " + obj.get(key));
         String ropeType = obj.path("rope_parameters").path("rope_type").asText("default");
         if (obj.path("rope_scaling").isObject()) ropeType = obj.path("rope_scaling").path("rope_type").asText(obj.path("rope_scaling").path("type").asText("default"));
         if (!ropeType.equals("default"))
             throw new IllegalArgumentException("rope type '" + ropeType + "' is not supported (only default RoPE)");
-        boolean tied = obj.path("tie_word_embeddings").asBoolean(false);
-        String dt = obj.hasNonNull("dtype") ? obj.get("dtype").asText() : obj.path("torch_dtype").asText(null);
-        int maxPos = obj.path("max_position_embeddings").asInt(2048);
-        boolean bias = obj.path("attention_bias").asBoolean(false);
+        boolean tied = bool(obj, "tie_word_embeddings");
+        DType dtype = null;
+        for (String key : new String[] {"torch_dtype", "dtype"}) { // transformers 5 writes dtype, which wins
+            JsonNode n = obj.get(key);
+            if (n == null || n.isNull()) continue;
+            if (!n.isTextual() || DType.ofTorchName(n.asText()) == null)
+                throw new IllegalArgumentException("'" + key + "' must name a torch dtype such as \"bfloat16\", got " + n);
+            dtype = DType.ofTorchName(n.asText());
+        }
+        int maxPos = obj.hasNonNull("max_position_embeddings") ? positive(obj, "max_position_embeddings") : 2048;
+        boolean bias = bool(obj, "attention_bias");
         String act = obj.path("hidden_act").asText("silu");
         if (!act.equals("silu")) throw new IllegalArgumentException("hidden_act '" + act + "' is not supported (Llama uses silu)");
-        LlamaConfig c = new LlamaConfig(hidden, heads, kv, headDim, layers, inter, vocab, eps, theta, tied, DType.ofTorchName(dt), maxPos, bias, obj);
+        LlamaConfig c = new LlamaConfig(hidden, heads, kv, headDim, layers, inter, vocab, eps, theta, tied, dtype, maxPos, bias, obj);
         c.validateHeadMaps();
         return c;
     }
@@ -92,6 +96,23 @@ public record LlamaConfig(
         if (!n.canConvertToInt() || !n.isIntegralNumber() || n.asInt() <= 0)
             throw new IllegalArgumentException("'" + key + "' must be a positive integer, got " + n);
         return n.asInt();
+    }
+
+    /** A finite number above zero, or {@code dflt} when the key is absent: "abc", [1], 0 or -1 are errors, not defaults. */
+    private static double positiveNumber(ObjectNode obj, String key, double dflt) {
+        JsonNode n = obj.get(key);
+        if (n == null || n.isNull()) return dflt;
+        if (!n.isNumber() || !Double.isFinite(n.asDouble()) || n.asDouble() <= 0)
+            throw new IllegalArgumentException("'" + key + "' must be a positive number, got " + n);
+        return n.asDouble();
+    }
+
+    /** true or false, false when absent; "yes" or 1 are errors rather than silently false. */
+    private static boolean bool(ObjectNode obj, String key) {
+        JsonNode n = obj.get(key);
+        if (n == null || n.isNull()) return false;
+        if (!n.isBoolean()) throw new IllegalArgumentException("'" + key + "' must be true or false, got " + n);
+        return n.asBoolean();
     }
 
     /** Query heads per kv head. */

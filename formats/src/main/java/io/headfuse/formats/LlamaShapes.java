@@ -40,8 +40,44 @@ public final class LlamaShapes {
         return m;
     }
 
+    /**
+     * What can be checked before the expected shapes are even listed, and what every reader checks at open: layer
+     * numbers in tensor names are canonical decimals (so "layers.01" cannot alias layer 1), the config's layer
+     * count is that of the tensors (neither layers beyond it, nor a count no tensor backs, such as 2^31-1, whose
+     * expected shapes would take minutes to list), and every weight the model computes with is a float.
+     */
+    public static void checkStored(Path source, LlamaConfig c, List<TensorSource> tensors) throws CheckpointException {
+        int layers = 0;
+        for (TensorSource t : tensors) {
+            int layer = layerNumber(t, source);
+            if (layer >= c.numLayers())
+                throw new CheckpointException(fileOf(t, source), "tensor " + t.name() + " is in layer " + layer + ", beyond the num_hidden_layers "
+                        + c.numLayers() + " of the config");
+            layers = Math.max(layers, layer + 1);
+        }
+        if (layers < c.numLayers())
+            throw new CheckpointException(source, "the config has num_hidden_layers " + c.numLayers() + " but tensors are stored for "
+                    + layers + " layers (tensor " + LlamaNames.q(layers) + " is missing)");
+        Map<String, long[]> expected = expected(c);
+        for (TensorSource t : tensors)
+            if (expected.containsKey(t.name()) && !t.dtype().isFloat())
+                throw new CheckpointException(fileOf(t, source), "tensor " + t.name() + " is " + t.dtype() + ": expected a floating-point weight");
+    }
+
+    /** The layer of a {@code model.layers.N.} name (-1 for others), refusing "01", "+1" or numbers past int. */
+    private static int layerNumber(TensorSource t, Path source) throws CheckpointException {
+        String name = t.name();
+        if (!name.startsWith("model.layers.")) return -1;
+        int start = "model.layers.".length(), end = name.indexOf('.', start);
+        String digits = end < 0 ? name.substring(start) : name.substring(start, end);
+        if (!digits.matches("0|[1-9][0-9]{0,8}"))
+            throw new CheckpointException(fileOf(t, source), "tensor " + name + ": layer number '" + digits + "' is not a plain decimal");
+        return Integer.parseInt(digits);
+    }
+
     /** Checks that every required tensor is present with its expected shape; the error names the file and tensor. */
     public static void validate(Checkpoint ckpt) throws IOException {
+        checkStored(ckpt.source(), ckpt.config(), ckpt.tensors());
         Map<String, TensorSource> byName = new LinkedHashMap<>();
         for (TensorSource t : ckpt.tensors()) byName.put(t.name(), t);
         for (var e : expected(ckpt.config()).entrySet()) {

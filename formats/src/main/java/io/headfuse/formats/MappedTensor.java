@@ -7,27 +7,70 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.zip.CRC32;
 
 /**
  * A tensor stored as one contiguous little-endian region of a file (safetensors data, an uncompressed zip
  * entry of a .pth, a llama2.c weight). Each {@link #bytes} call maps only this region into the caller's arena.
+ *
+ * <p>{@code crc}, when not null, is the CRC-32 the region must have (a zip entry's, for a tensor that is its whole
+ * storage): it is checked every time the bytes are read, so a corrupt archive fails when it is used instead of
+ * silently giving wrong weights, while opening the checkpoint still reads nothing.
  */
-public record MappedTensor(String name, DType dtype, long[] shape, Path file, long offset) implements TensorSource {
+public record MappedTensor(String name, DType dtype, long[] shape, Path file, long offset, Integer crc) implements TensorSource {
+    private static final long CRC_CHUNK = 1L << 30; // ByteBuffers are int-indexed
+
     public MappedTensor { shape = shape.clone(); }
+
+    public MappedTensor(String name, DType dtype, long[] shape, Path file, long offset) { this(name, dtype, shape, file, offset, null); }
 
     @Override public long[] shape() { return shape.clone(); }
 
+    /** The same region under another name (a loader renaming to HF names). */
+    public MappedTensor withName(String newName) { return new MappedTensor(newName, dtype, shape, file, offset, crc); }
+
     @Override
     public MemorySegment bytes(Arena arena) throws IOException {
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            return ch.map(FileChannel.MapMode.READ_ONLY, offset, byteSize(), arena);
+        try (FileChannel ch = open()) {
+            MemorySegment seg = ch.map(FileChannel.MapMode.READ_ONLY, offset, byteSize(), arena);
+            checkCrc(seg);
+            return seg;
         }
     }
 
     @Override
     public void copyTo(WritableByteChannel out) throws IOException {
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+        if (crc != null) { // the bytes are checked before any of them is written
+            TensorSource.super.copyTo(out);
+            return;
+        }
+        try (FileChannel ch = open()) {
             Channels2.transferFully(ch, offset, byteSize(), out);
         }
+    }
+
+    private void checkCrc(MemorySegment seg) throws CheckpointException {
+        if (crc == null) return;
+        CRC32 c = new CRC32();
+        for (long pos = 0; pos < seg.byteSize(); pos += CRC_CHUNK) c.update(seg.asSlice(pos, Math.min(CRC_CHUNK, seg.byteSize() - pos)).asByteBuffer());
+        if ((int) c.getValue() != crc)
+            throw new CheckpointException(file, "tensor " + name + ": its bytes fail the CRC-32 check of their zip entry (stored "
+                    + Integer.toHexString(crc) + ", computed " + Long.toHexString(c.getValue()) + "): the file is corrupt");
+    }
+
+    /**
+     * The file, checked to still hold this tensor's bytes: mapping past the end of a read-only file fails with
+     * "Channel not open for writing", which names neither the file nor the tensor.
+     */
+    private FileChannel open() throws IOException {
+        InputFiles.requireRegularFile(file);
+        FileChannel ch = FileChannel.open(file, StandardOpenOption.READ);
+        long size = ch.size(), n = byteSize();
+        if (offset < 0 || offset > size || n > size - offset) {
+            ch.close();
+            throw new CheckpointException(file, "tensor " + name + ": bytes [" + offset + ", " + (offset + n) + ") lie beyond the end of the file ("
+                    + size + " bytes): truncated or changed since it was opened?");
+        }
+        return ch;
     }
 }

@@ -17,7 +17,7 @@ import java.util.Map;
  * divides (MHA, or an already grouped model pooled further), down to 1 (MQA).
  */
 public final class MeanPoolStrategy implements FusionStrategy {
-    @Override public String name() { return "mean"; }
+    @Override public String name() { return MeanOptions.NAME; }
 
     @Override
     public FusionPlan plan(Checkpoint in, FusionRequest request) throws IOException {

@@ -1,5 +1,6 @@
 package io.headfuse.testkit;
 
+import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -14,7 +15,9 @@ import java.nio.file.Path;
  * The shared test assets (real checkpoints, text and reference numbers, never committed to the repo): system
  * property {@code headfuse.assets} (surefire sets it), else env {@code HEADFUSE_ASSETS}, else
  * {@code ../shared/assets} seen from the working directory or its parent (Maven runs a module's tests inside the
- * module folder). A test that needs a missing asset is skipped with a message saying where it looked.
+ * module folder). A test that needs a missing asset is skipped with a message saying where it looked, so a
+ * developer's plain {@code mvn test} works without them; CI sets {@code HEADFUSE_REQUIRE_ASSETS=1} (or
+ * {@code -Dheadfuse.requireAssets=true}) and a missing asset fails instead, so a CI without assets cannot go green.
  */
 public final class Assets {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -25,14 +28,27 @@ public final class Assets {
         for (String c : new String[] {System.getProperty("headfuse.assets"), System.getenv("HEADFUSE_ASSETS"), "../shared/assets", "../../shared/assets"}) {
             if (c != null && Files.isDirectory(Path.of(c))) return Path.of(c).toAbsolutePath().normalize();
         }
-        assumeTrue(false, "test assets not found (../shared/assets beside the checkout, or -Dheadfuse.assets): skipping; CI has them");
+        missing("test assets not found (../shared/assets beside the checkout, or -Dheadfuse.assets)");
         throw new IllegalStateException("unreachable");
+    }
+
+    /** Whether a missing asset fails the test (CI) rather than skipping it (a developer's plain run). */
+    public static boolean required() {
+        String p = System.getProperty("headfuse.requireAssets");
+        if (p != null && !p.isBlank()) return Boolean.parseBoolean(p.strip());
+        String e = System.getenv("HEADFUSE_REQUIRE_ASSETS");
+        return e != null && (e.strip().equals("1") || e.strip().equalsIgnoreCase("true"));
+    }
+
+    private static void missing(String what) {
+        if (required()) fail(what + ", and HEADFUSE_REQUIRE_ASSETS / -Dheadfuse.requireAssets asks for them");
+        assumeTrue(false, what + ": skipping; CI has them");
     }
 
     /** A file or folder under the assets; skips the calling test when it is missing. */
     public static Path require(String relative) {
         Path p = root().resolve(relative);
-        assumeTrue(Files.exists(p), "test asset " + p + " not found: skipping");
+        if (!Files.exists(p)) missing("test asset " + p + " not found");
         return p;
     }
 

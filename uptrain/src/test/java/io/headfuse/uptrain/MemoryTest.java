@@ -47,6 +47,39 @@ class MemoryTest {
     }
 
     /**
+     * The training loop opens one sub-manager per step for the batch, both forward passes, the backward pass and the
+     * optimiser's temporaries: over 300 steps neither native memory nor the arrays attached to the model may grow.
+     */
+    @Test
+    void nativeMemoryStaysFlatOverTrainingSteps(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Throwable {
+        int seq = 32;
+        java.nio.file.Path text = tmp.resolve("stories.txt");
+        java.nio.file.Files.copy(io.headfuse.testkit.Assets.text("tinystories/TinyStories-valid-sample30k.txt"), text);
+        io.headfuse.uptrain.train.TrainingData data;
+        try (var tok = io.headfuse.uptrain.tokenizer.Tokenizers.forModel(io.headfuse.testkit.Assets.model("stories260K-mha-hf"))) {
+            data = io.headfuse.uptrain.train.TrainingData.load(tok, java.util.List.of(text), 0.02, seq);
+        }
+        var settings = io.headfuse.uptrain.train.TrainerSettings.defaults(seq);
+        try (LlamaModel teacher = LlamaModel.load(io.headfuse.testkit.Assets.model("stories260K-gqa-hf"), ai.djl.Device.cpu());
+             LlamaModel student = LlamaModel.load(io.headfuse.testkit.Assets.model("stories260K-mha-hf"), ai.djl.Device.cpu())) {
+            var warm = io.headfuse.uptrain.train.UptrainRecipe.defaults(50L * seq * 2, seq).withBatch(2);
+            try (var t = new io.headfuse.uptrain.train.Trainer(teacher, student, data, java.util.List.of(), warm, settings)) {
+                t.run(io.headfuse.uptrain.train.TrainListener.NONE, null);     // warm up allocators
+            }
+            int arrays = student.manager().getManagedArrays().size();
+            long before = nativeKb();
+            var recipe = io.headfuse.uptrain.train.UptrainRecipe.defaults(300L * seq * 2, seq).withBatch(2);
+            try (var t = new io.headfuse.uptrain.train.Trainer(teacher, student, data, java.util.List.of(), recipe, settings)) {
+                t.run(io.headfuse.uptrain.train.TrainListener.NONE, null);
+            }
+            long after = nativeKb();
+            System.out.printf("malloc in use: %d MB before, %d MB after 300 training steps%n", before / 1024, after / 1024);
+            assertEquals(arrays, student.manager().getManagedArrays().size(), "arrays left attached to the student's manager");
+            assertTrue(after - before < 16 * 1024, "native memory grew by " + (after - before) / 1024 + " MB");
+        }
+    }
+
+    /**
      * Bytes in use by malloc (glibc's mallinfo2: uordblks + hblkhd), where libtorch's CPU allocator takes its
      * memory. Resident size would mostly measure the Java heap, which grows with garbage up to -Xmx.
      */

@@ -6,12 +6,14 @@ import io.headfuse.uptrain.eval.Comparison;
 import io.headfuse.uptrain.eval.ComparisonResult;
 import io.headfuse.uptrain.eval.EvalOptions;
 import io.headfuse.uptrain.model.LlamaModel;
+import io.headfuse.uptrain.model.PeakMemory;
 import io.headfuse.uptrain.tokenizer.TextTokenizer;
 import io.headfuse.uptrain.tokenizer.Tokenizers;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
@@ -20,7 +22,7 @@ import org.apache.commons.cli.Options;
 final class CompareCommand implements Command {
     @Override public String name() { return "compare"; }
     @Override public String summary() { return "perplexity of teacher and student, and mean per-token KL(teacher || student)"; }
-    @Override public String usage() { return "--teacher A --student B --data FILE... [--window L] [--device cpu|gpu] [--max-tokens N] [--from F] [--json OUT]"; }
+    @Override public String usage() { return "--teacher A --student B --data FILE... [--window L] [--device cpu|gpu] [--batch B] [--fp16-weights] [--max-tokens N] [--from F] [--json OUT]"; }
 
     @Override
     public Options options() {
@@ -29,7 +31,7 @@ final class CompareCommand implements Command {
         o.addOption(Option.builder().longOpt("student").hasArg().argName("B").desc("the checkpoint measured against it (same vocabulary)").build());
         o.addOption(Option.builder().longOpt("data").hasArgs().argName("FILE").desc("UTF-8 text file(s)").build());
         EvalArgs.addCommon(o);
-        o.addOption(Option.builder().longOpt("json").hasArg().argName("OUT").desc("also write the result as JSON to OUT").build());
+        o.addOption(Option.builder().longOpt("json").hasArg().argName("OUT").desc("also write the result as JSON to OUT (its folder must exist; non-finite numbers are written as null with a note)").build());
         return o;
     }
 
@@ -42,16 +44,20 @@ final class CompareCommand implements Command {
         List<Path> data = EvalArgs.dataFiles(cl);
         EvalOptions o = EvalArgs.evalOptions(cl);
         Device device = EvalArgs.device(cl);
-        Path json = cl.hasOption("json") ? Path.of(cl.getOptionValue("json")) : null;
+        Path json = cl.hasOption("json") ? Args.reportFile(cl, "json") : null;
         List<String> texts = EvalArgs.readTexts(data);
         Map<String, ComparisonResult> results;
-        try (LlamaModel teacher = LlamaModel.load(teacherDir, device);
-             LlamaModel student = LlamaModel.load(studentDir, device);
+        OptionalLong peak;
+        try (PeakMemory watch = PeakMemory.watch(device);
+             LlamaModel teacher = LlamaModel.load(teacherDir, device, EvalArgs.storage(cl));
+             LlamaModel student = LlamaModel.load(studentDir, device, EvalArgs.storage(cl));
              TextTokenizer tok = Tokenizers.forModel(teacherDir)) {
             results = EvalArgs.perFile(data, texts, out,
                     (file, text) -> Comparison.run(teacher, student, tok, text, o.withLabel(file.getFileName().toString())));
+            watch.sample();
+            peak = watch.peak();
         }
-        EvalArgs.report(results, ComparisonResult::combine, ComparisonResult::toJson, out, json);
+        EvalArgs.report(results, ComparisonResult::combine, ComparisonResult::toJson, peak, out, json);
         return 0;
     }
 }

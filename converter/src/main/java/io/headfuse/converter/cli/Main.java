@@ -12,7 +12,7 @@ import org.apache.commons.cli.ParseException;
 public final class Main {
     static final List<Command> COMMANDS = List.of(
             new InspectCommand(), new ConvertCommand(), new PlanCommand(),
-            new EvalCommand(), new GenerateCommand(), new CompareCommand());
+            new EvalCommand(), new GenerateCommand(), new CompareCommand(), new UptrainCommand(), new BenchDecodeCommand());
 
     private Main() {}
 
@@ -26,6 +26,10 @@ public final class Main {
             printHelp(args.length == 0 ? err : out);
             return args.length == 0 ? 2 : 0;
         }
+        if (args[0].equals("--version") || args[0].equals("-V")) {
+            out.println("headfuse " + io.headfuse.converter.ConversionReport.VERSION);
+            return 0;
+        }
         Command cmd = COMMANDS.stream().filter(c -> c.name().equals(args[0])).findFirst().orElse(null);
         if (cmd == null) {
             err.println("headfuse: unknown command '" + args[0] + "'");
@@ -34,7 +38,7 @@ public final class Main {
         }
         String[] rest = Arrays.copyOfRange(args, 1, args.length);
         try {
-            if (Arrays.asList(rest).contains("--help")) {
+            if (Arrays.asList(rest).contains("--help") || Arrays.asList(rest).contains("-h")) {
                 printUsage(cmd, out);
                 return 0;
             }
@@ -69,7 +73,7 @@ public final class Main {
     private static void printHelp(PrintStream s) {
         s.println("headfuse: turn multi-head-attention checkpoints into grouped-query ones, and measure the result.");
         s.println();
-        s.println("usage: headfuse COMMAND [options]    (headfuse COMMAND --help for its options)");
+        s.println("usage: headfuse COMMAND [options]    (headfuse COMMAND --help or -h for its options; headfuse --version)");
         s.println();
         for (Command c : COMMANDS) s.printf("  %-10s %s%n", c.name(), c.summary());
     }

@@ -23,18 +23,19 @@ import org.apache.commons.cli.Options;
 final class PlanCommand implements Command {
     @Override public String name() { return "plan"; }
     @Override public String summary() { return "show which heads a conversion would merge, per layer, without writing anything"; }
-    @Override public String usage() { return "[--model IN] --kv-heads N [--strategy mean|asym|dha] [--calib FILE...] [--align] [--lsq] [--coupled] [--png FILE]"; }
+    @Override public String usage() { return "[--model IN] --kv-heads N [--strategy mean | --strategy asym|dha --calib FILE... [asym or dha options, as for convert]] [--png FILE]"; }
 
     @Override
     public Options options() {
-        Options o = ConvertCommand.ConvertArgs.options();
-        o.addOption(Option.builder().longOpt("png").hasArg().argName("FILE").desc("also draw the per-layer head-similarity heatmaps with the groups (asym)").build());
+        Options o = ConvertCommand.ConvertArgs.common();
+        o.addOption(Option.builder().longOpt("png").hasArg().argName("FILE").desc("also draw the per-layer head-similarity heatmaps with the groups (asym); the folder must exist").build());
         return o;
     }
 
     @Override
     public int run(CommandLine cl, PrintStream out) throws Exception {
-        ConvertOptions o = ConvertCommand.ConvertArgs.parse(cl, false);
+        Path png = cl.hasOption("png") ? Args.reportFile(cl, "png") : null;
+        ConvertOptions o = ConvertCommand.ConvertArgs.common(cl, Path.of("."));
         FusionPlan plan;
         try (Progress progress = new ConsoleProgress()) {
             plan = Headfuse.plan(o, progress);
@@ -52,9 +53,8 @@ final class PlanCommand implements Command {
             out.print(DhaBudgets.table(kh, vh, plan.kvHeads(), plan.details()));
         if (plan.details().get(DhaStrategy.HF_NOTE) instanceof String why) out.println("plain transformers cannot load this layout: " + why);
         else out.println(plan.coupled() ? "K and V share every grouping: the converted checkpoint loads in plain transformers"
-                : "K and V group differently in some layers: the checkpoint would carry headfuse head maps (--coupled for plain transformers)");
-        if (cl.hasOption("png")) {
-            Path png = Path.of(cl.getOptionValue("png"));
+                : "K and V group differently in some layers: the checkpoint would carry headfuse head maps (leave out --decoupled for plain transformers)");
+        if (png != null) {
             if (SimilarityHeatmap.write(plan, o.model().getFileName() + ": " + plan.strategy() + ", " + plan.kvHeads() + " kv heads", png))
                 out.println("heatmaps: " + png);
             else out.println("no heatmaps: strategy " + plan.strategy() + " does not measure head similarity");

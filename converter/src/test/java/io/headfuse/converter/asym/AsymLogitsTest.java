@@ -122,9 +122,10 @@ class AsymLogitsTest {
     /** Decoupled and unequal (Ward) groupings come out with head maps, which the runtime loads and runs. */
     @Test void headMapExportsRunInTheRuntime() throws Exception {
         try (Checkpoint in = Checkpoints.open(Assets.model("headfuse-mha-s"))) {
-            for (Map<String, String> options : java.util.List.of(Map.of("coupled", "false"), Map.of("search", "ward", "coupled", "true", "align", "true"))) {
-                AsymStrategy s = new AsymStrategy();
-                FusionRequest req = new FusionRequest(options.containsKey("search") ? 4 : 2, null, options);
+            AsymStrategy.Settings plain = AsymStrategy.Settings.defaults().with(false, false, false, 0);
+            for (AsymStrategy.Settings options : java.util.List.of(plain, plain.with(true, false, true, 0).withSearch(io.headfuse.fusion.asym.AsymOptions.Search.WARD))) {
+                AsymStrategy s = new AsymStrategy(options);
+                FusionRequest req = FusionRequest.of(options.search() == io.headfuse.fusion.asym.AsymOptions.Search.WARD ? 4 : 2);
                 FusionPlan plan = s.plan(in, req);
                 FusionResult r = s.apply(in, plan, req);
                 boolean standard = plan.layers().stream().allMatch(lp -> lp.coupled() && java.util.Arrays.stream(lp.kGroups()).allMatch(g -> g.length == 8 / plan.kvHeads()));

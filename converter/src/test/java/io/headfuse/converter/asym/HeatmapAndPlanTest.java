@@ -14,6 +14,8 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -98,10 +100,21 @@ class HeatmapAndPlanTest {
         return n;
     }
 
+    /** Every file under a folder with its size and modification time. */
+    static Map<String, String> snapshot(Path dir) throws Exception {
+        Map<String, String> out = new TreeMap<>();
+        try (var files = Files.walk(dir)) {
+            for (Path f : files.toList())
+                out.put(dir.relativize(f).toString(), Files.isRegularFile(f) ? Files.size(f) + " " + Files.getLastModifiedTime(f) : "dir");
+        }
+        return out;
+    }
+
     /** {@code headfuse plan} on headfuse-mha-s with a little calibration text: prints the groups and draws the PNG. */
     @Test void planCommandPrintsGroupsAndDrawsHeatmaps() throws Exception {
         Path model = Assets.model("headfuse-mha-s");
         Path png = tmp.resolve("plan.png");
+        Map<String, String> before = snapshot(model);
         ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
         int rc = Main.run(new String[] {"plan", "--model", model.toString(), "--kv-heads", "2", "--strategy", "asym", "--calib",
                 Assets.text("sotu/sotu-1790-2021.txt").toString(), "--calib-tokens", "2048", "--align", "--png", png.toString()}, new PrintStream(out), new PrintStream(err));
@@ -114,6 +127,11 @@ class HeatmapAndPlanTest {
         BufferedImage img = ImageIO.read(png.toFile());
         assertTrue(img.getWidth() > 2 * 8 * 6 && img.getHeight() > img.getWidth(), img.getWidth() + "x" + img.getHeight());
         assertEquals(4 * 2 * 8, squareRedCells(img), "one panel per layer x {K, V}, one red self-similarity cell per head");
-        assertTrue(Files.notExists(tmp.resolve("config.json")), "plan writes no checkpoint");
+        // plan writes nothing but the PNG it was asked for: the folder holding it has nothing else, and the model
+        // folder (the only other place it touches) is exactly as it was.
+        try (var files = Files.list(tmp)) {
+            assertEquals(List.of(png), files.toList(), "plan wrote only --png");
+        }
+        assertEquals(before, snapshot(model), "the model folder is unchanged");
     }
 }

@@ -80,7 +80,7 @@ class DhaCollapseTest {
      */
     @Test void dhaPlanMeetsTheBudgetExactly() throws Exception {
         try (Checkpoint in = Checkpoints.open(Assets.model("headfuse-mha-s"))) {
-            DhaStrategy dha = new DhaStrategy(DhaOptions.defaults(2).withCoupled(false).withDifficulty(DhaOptions.Difficulty.RECONSTRUCTION));
+            DhaStrategy dha = new DhaStrategy(DhaOptions.defaults().withCoupled(false).withDifficulty(DhaOptions.Difficulty.RECONSTRUCTION));
             FusionRequest req = new FusionRequest(2, null);
             FusionPlan plan = dha.plan(in, req);
             LlamaConfig out = dha.apply(in, plan, req).config();
@@ -108,7 +108,7 @@ class DhaCollapseTest {
     @Test void startOfFusionIsTheTeacher() throws Exception {
         try (Checkpoint in = Checkpoints.open(Assets.model("headfuse-mha-s"))) {
             LlamaConfig c = in.config();
-            DhaStrategy dha = new DhaStrategy(DhaOptions.defaults(2).withCoupled(false).withDifficulty(DhaOptions.Difficulty.RECONSTRUCTION));
+            DhaStrategy dha = new DhaStrategy(DhaOptions.defaults().withCoupled(false).withDifficulty(DhaOptions.Difficulty.RECONSTRUCTION));
             FusionRequest req = new FusionRequest(2, null);
             FusionPlan plan = dha.plan(in, req);
             FusionResult start = MemberProjections.start(in, plan, null);

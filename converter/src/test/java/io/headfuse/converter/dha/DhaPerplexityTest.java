@@ -33,7 +33,7 @@ class DhaPerplexityTest {
             CalibrationStats stats = b.calibrate(Assets.text("sotu/sotu-1790-2021.txt"), 16384);
             TokenStream stream = b.evalStream(Assets.text("moby-dick/moby-dick.txt"));
             AsymBench.Row uniform = b.run(new AsymBench.Variant("asym+align+lsq coupled", AsymBench.asym(true, true, true, 0)), 2, stats, stream);
-            DhaStrategy dha = new DhaStrategy(DhaOptions.defaults(2), new DhaLossProbe(in, stats, List.of(Assets.text("sotu/sotu-1790-2021.txt")), 2048));
+            DhaStrategy dha = new DhaStrategy(DhaOptions.defaults(), new DhaLossProbe(in, stats, List.of(Assets.text("sotu/sotu-1790-2021.txt")), 2048));
             AsymBench.Row dhaRow = b.run(new AsymBench.Variant("dha", dha), 2, stats, stream);
             FusionPlan plan = b.lastPlan();
             int[] k = (int[]) plan.details().get(DhaStrategy.K_HEADS), v = (int[]) plan.details().get(DhaStrategy.V_HEADS);

@@ -3,6 +3,7 @@ package io.headfuse.formats.llama2c;
 import io.headfuse.formats.Checkpoint;
 import io.headfuse.formats.CheckpointException;
 import io.headfuse.formats.DType;
+import io.headfuse.formats.InputFiles;
 import io.headfuse.formats.LlamaConfig;
 import io.headfuse.formats.LlamaNames;
 import io.headfuse.formats.MappedTensor;
@@ -60,13 +61,14 @@ public record Llama2cCheckpoint(Path source, int version, LlamaConfig config, Li
 
     /** Elements of one block (all layers). */
     private static long numel(Block b, Header h) {
+        // Exact products: a forged header of 2^31-1 layers of dim 2^31-1 must not wrap around to a plausible size.
         long d = h.dim(), L = h.layers(), hid = h.hidden();
         return switch (b) {
-            case EMBED, WCLS -> (long) h.vocab() * d;
-            case RMS_ATT, RMS_FFN -> L * d;
-            case WQ, WO -> L * d * d;
-            case WK, WV -> L * h.kvDim() * d;
-            case W1, W2, W3 -> L * hid * d;
+            case EMBED, WCLS -> Math.multiplyExact(h.vocab(), d);
+            case RMS_ATT, RMS_FFN -> Math.multiplyExact(L, d);
+            case WQ, WO -> Math.multiplyExact(Math.multiplyExact(L, d), d);
+            case WK, WV -> Math.multiplyExact(Math.multiplyExact(L, h.kvDim()), d);
+            case W1, W2, W3 -> Math.multiplyExact(Math.multiplyExact(L, hid), d);
             case RMS_FINAL -> d;
             case FREQ_REAL, FREQ_IMAG -> (long) h.seqLen() * h.headSize() / 2;
         };
@@ -83,7 +85,7 @@ public record Llama2cCheckpoint(Path source, int version, LlamaConfig config, Li
     }
 
     public static Llama2cCheckpoint open(Path file) throws IOException {
-        if (!Files.isRegularFile(file)) throw new CheckpointException(file, "no such file");
+        InputFiles.requireRegularFile(file);
         long size = Files.size(file);
         Header h = readHeader(file, size);
 

@@ -7,6 +7,8 @@ import io.headfuse.formats.LlamaConfig;
 /**
  * The architecture numbers a Meta params.json or a llama2.c header gives, turned into the HF {@code config.json}
  * transformers' converter would write for them, so those checkpoints get a {@link LlamaConfig} like any other.
+ * Written in the current transformers style ({@code rope_parameters}, {@code dtype}), which is what a converted
+ * output carries: there is no input config whose key style to keep.
  */
 public record LlamaArch(int hiddenSize, int intermediateSize, int numHeads, int numKvHeads, int numLayers, int vocabSize,
                         double rmsNormEps, double ropeTheta, int maxPositions, boolean tieWordEmbeddings, DType dtype) {
@@ -24,7 +26,9 @@ public record LlamaArch(int hiddenSize, int intermediateSize, int numHeads, int 
         j.put("vocab_size", vocabSize);
         j.put("max_position_embeddings", maxPositions);
         j.put("rms_norm_eps", rmsNormEps);
-        j.put("rope_theta", ropeTheta);
+        ObjectNode rope = j.putObject("rope_parameters");
+        rope.put("rope_theta", ropeTheta);
+        rope.put("rope_type", "default");
         j.put("hidden_act", "silu");
         j.put("attention_bias", false);
         j.put("mlp_bias", false);
@@ -32,7 +36,7 @@ public record LlamaArch(int hiddenSize, int intermediateSize, int numHeads, int 
         // Llama 1/2 sentencepiece ids, as the converter writes them.
         j.put("bos_token_id", 1);
         j.put("eos_token_id", 2);
-        j.put("torch_dtype", dtype.torchName());
+        j.put("dtype", dtype.torchName());
         return j;
     }
 

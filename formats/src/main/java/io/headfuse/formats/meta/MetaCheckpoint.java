@@ -39,6 +39,8 @@ public record MetaCheckpoint(Path source, LlamaConfig config, List<TensorSource>
     private static final Logger LOG = LoggerFactory.getLogger(MetaCheckpoint.class);
     private static final Pattern SHARD = Pattern.compile("consolidated\\.(\\d+)\\.pth");
     private static final Pattern LAYER = Pattern.compile("layers\\.(\\d+)\\.(.+)");
+    /** Numbers as Meta writes them: no leading zeros in layer numbers, two-digit ranks; at most 9 digits either way. */
+    private static final Pattern CANONICAL_LAYER = Pattern.compile("0|[1-9][0-9]{0,8}"), CANONICAL_RANK = Pattern.compile("[0-9]{2}|[1-9][0-9]{2,8}");
     private static final Set<String> TOKENIZER_FILES = Set.of("tokenizer.model", "tokenizer.json", "tokenizer_config.json");
 
     public MetaCheckpoint {
@@ -116,7 +118,11 @@ public record MetaCheckpoint(Path source, LlamaConfig config, List<TensorSource>
         try (Stream<Path> files = Files.list(dir)) {
             for (Path f : files.toList()) {
                 Matcher m = SHARD.matcher(f.getFileName().toString());
-                if (m.matches()) byRank.put(Integer.parseInt(m.group(1)), f);
+                if (!m.matches()) continue;
+                // "consolidated.000.pth" would be a second rank 0, and 99999999999 no int at all: refuse both.
+                if (!CANONICAL_RANK.matcher(m.group(1)).matches())
+                    throw new CheckpointException(f, "shard number '" + m.group(1) + "' is not how Meta numbers ranks (00, 01, ...)");
+                byRank.put(Integer.parseInt(m.group(1)), f);
             }
         }
         if (byRank.isEmpty()) throw new CheckpointException(dir, "no consolidated.NN.pth beside params.json");
@@ -137,6 +143,9 @@ public record MetaCheckpoint(Path source, LlamaConfig config, List<TensorSource>
         }
         Matcher m = LAYER.matcher(meta);
         if (m.matches()) {
+            // "layers.00" would silently replace layer 0's weight, and 99999999999 is no int: refuse both.
+            if (!CANONICAL_LAYER.matcher(m.group(1)).matches())
+                throw new CheckpointException(file, "tensor " + meta + ": layer number '" + m.group(1) + "' is not a plain decimal");
             int i = Integer.parseInt(m.group(1));
             Mapping mapped = switch (m.group(2)) {
                 case "attention.wq.weight" -> new Mapping(LlamaNames.q(i), Split.ROWS);
@@ -161,7 +170,7 @@ public record MetaCheckpoint(Path source, LlamaConfig config, List<TensorSource>
         TensorSource first = parts.get(0);
         if (parts.size() == 1 || m.split() == Split.REPLICATED) {
             MappedTensor t = (MappedTensor) first; // norms are replicated on every rank: rank 0's is the norm
-            return new MappedTensor(m.hfName(), t.dtype(), t.shape(), t.file(), t.offset());
+            return t.withName(m.hfName());
         }
         int dim = switch (m.split()) {
             case ROWS -> 0;
@@ -186,7 +195,10 @@ public record MetaCheckpoint(Path source, LlamaConfig config, List<TensorSource>
         expect(t, LlamaNames.EMBED, where, vocab, dim);
         expect(t, LlamaNames.NORM, where, dim);
         if (t.containsKey(LlamaNames.LM_HEAD)) expect(t, LlamaNames.LM_HEAD, where, vocab, dim);
-        long inter = require(t, LlamaNames.gate(0), where).shape()[0];
+        long[] gate = require(t, LlamaNames.gate(0), where).shape();
+        if (gate.length != 2 || gate[0] <= 0 || gate[0] > Integer.MAX_VALUE)
+            throw new CheckpointException(where, "tensor layers.0.feed_forward.w1.weight has shape " + TensorSource.describe(gate) + ": expected [hidden, dim]");
+        long inter = gate[0];
         for (int i = 0; i < p.nLayers(); i++) {
             expect(t, LlamaNames.q(i), where, q, dim);
             expect(t, LlamaNames.k(i), where, kv, dim);

@@ -3,9 +3,8 @@ package io.headfuse.formats.meta;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.headfuse.formats.CheckpointException;
-import io.headfuse.formats.LlamaConfig;
+import io.headfuse.formats.InputFiles;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -17,13 +16,7 @@ record MetaParams(Path file, int dim, int nLayers, int nHeads, int nKvHeads, int
                   Double ffnDimMultiplier, double normEps, double ropeTheta, Integer maxSeqLen) {
 
     static MetaParams read(Path file) throws IOException {
-        JsonNode node;
-        try {
-            node = LlamaConfig.JSON.readTree(Files.readAllBytes(file));
-        } catch (IOException e) {
-            throw new CheckpointException(file, "not valid JSON: " + e.getMessage());
-        }
-        if (!(node instanceof ObjectNode j)) throw new CheckpointException(file, "expected a JSON object");
+        ObjectNode j = InputFiles.readJsonObject(file);
         int dim = positive(j, "dim", file);
         int layers = positive(j, "n_layers", file);
         int heads = positive(j, "n_heads", file);
@@ -40,6 +33,8 @@ record MetaParams(Path file, int dim, int nLayers, int nHeads, int nKvHeads, int
         double theta = j.hasNonNull("rope_theta") ? number(j, "rope_theta", file) : 10000.0;
         // Llama 3.1's long-context RoPE rescales frequencies; the HF config for it needs rope_scaling, which
         // headfuse does not support: refuse rather than produce a model that is wrong past 8K tokens.
+        if (j.hasNonNull("use_scaled_rope") && !j.get("use_scaled_rope").isBoolean())
+            throw new CheckpointException(file, "'use_scaled_rope' must be true or false, got " + j.get("use_scaled_rope"));
         if (j.path("use_scaled_rope").asBoolean(false))
             throw new CheckpointException(file, "use_scaled_rope: Llama 3.1 scaled RoPE is not supported (only default RoPE)");
         Integer maxSeq = j.hasNonNull("max_seq_len") ? positive(j, "max_seq_len", file) : null;
@@ -71,7 +66,9 @@ record MetaParams(Path file, int dim, int nLayers, int nHeads, int nKvHeads, int
 
     private static double number(ObjectNode j, String key, Path file) throws CheckpointException {
         JsonNode n = j.get(key);
-        if (!n.isNumber()) throw new CheckpointException(file, "'" + key + "' must be a number, got " + n);
+        // norm_eps, rope_theta and ffn_dim_multiplier are all scales: zero, negative or infinite is never meant.
+        if (!n.isNumber() || !Double.isFinite(n.asDouble()) || n.asDouble() <= 0)
+            throw new CheckpointException(file, "'" + key + "' must be a positive number, got " + n);
         return n.asDouble();
     }
 }

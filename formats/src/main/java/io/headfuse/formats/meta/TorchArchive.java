@@ -1,6 +1,7 @@
 package io.headfuse.formats.meta;
 
 import io.headfuse.formats.CheckpointException;
+import io.headfuse.formats.InputFiles;
 import io.headfuse.formats.MappedTensor;
 import io.headfuse.formats.TensorSource;
 import io.headfuse.formats.meta.pickle.StorageRef;
@@ -15,9 +16,6 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipException;
-import java.util.zip.ZipFile;
 
 /**
  * One torch zip checkpoint ({@code torch.save} since 1.6) read as a state dict: {@code <archive>/data.pkl} is
@@ -25,7 +23,7 @@ import java.util.zip.ZipFile;
  * storage entry {@code <archive>/data/<key>}, under the name it was saved with. Nothing is copied.
  */
 public record TorchArchive(Path file, Map<String, MappedTensor> tensors) {
-    private static final int MAX_PICKLE_BYTES = 256 << 20; // a 405B model's data.pkl is a few hundred KB
+    private static final int MAX_PICKLE_BYTES = 64 << 20; // a 405B model's data.pkl is a few hundred KB
 
     public TorchArchive {
         tensors = Collections.unmodifiableMap(new LinkedHashMap<>(tensors));
@@ -36,14 +34,12 @@ public record TorchArchive(Path file, Map<String, MappedTensor> tensors) {
         ZipDirectory dir = ZipDirectory.read(file);
         String pkl = dataPickle(dir);
         String prefix = pkl.substring(0, pkl.length() - "data.pkl".length());
-        Object root;
-        try (ZipFile zip = new ZipFile(file.toFile())) { // java.util.zip reads the small entries, checking their CRCs
-            String order = dir.entries().containsKey(prefix + "byteorder") ? new String(small(zip, file, prefix + "byteorder", 16), StandardCharsets.US_ASCII).trim() : "little";
-            if (!order.equals("little")) throw new CheckpointException(file, "byte order '" + order + "': only little-endian checkpoints are supported");
-            root = Unpickler.load(small(zip, file, pkl, MAX_PICKLE_BYTES), file, pkl);
-        } catch (ZipException e) {
-            throw new CheckpointException(file, "corrupt zip archive: " + e.getMessage(), e);
-        }
+        // Small entries are read through our own directory, with their CRC-32 checked, never through a second
+        // zip reader that might see a different central directory than the one the storages are mapped from.
+        ZipDirectory.Entry orderEntry = dir.entries().get(prefix + "byteorder");
+        String order = orderEntry != null ? new String(dir.readSmall(orderEntry, 16), StandardCharsets.US_ASCII).trim() : "little";
+        if (!order.equals("little")) throw new CheckpointException(file, "byte order '" + order + "': only little-endian checkpoints are supported");
+        Object root = Unpickler.load(dir.readSmall(dir.entries().get(pkl), MAX_PICKLE_BYTES), file, pkl);
         if (!(root instanceof Map<?, ?> dict)) throw new CheckpointException(file, pkl + " holds " + typeName(root) + ", not a state dict");
         Map<String, MappedTensor> tensors = new LinkedHashMap<>();
         for (Map.Entry<?, ?> e : dict.entrySet()) {
@@ -59,6 +55,12 @@ public record TorchArchive(Path file, Map<String, MappedTensor> tensors) {
     private static MappedTensor map(Path file, ZipDirectory dir, String prefix, String name, TensorRef ref) throws CheckpointException {
         StorageRef s = ref.storage();
         String where = "tensor " + name + ": ";
+        long numel;
+        try {
+            numel = ref.numel();
+        } catch (ArithmeticException ex) {
+            throw new CheckpointException(file, where + "shape " + TensorSource.describe(ref.shape()) + " has more than 2^63 elements");
+        }
         if (!ref.isContiguous())
             throw new CheckpointException(file, where + "strides " + TensorSource.describe(ref.stride()) + " for shape " + TensorSource.describe(ref.shape())
                     + " are not contiguous (row-major); re-save it with .contiguous()");
@@ -68,22 +70,27 @@ public record TorchArchive(Path file, Map<String, MappedTensor> tensors) {
             throw new CheckpointException(file, where + "storage entry " + entry.name() + " is compressed (zip method " + entry.method()
                     + "); torch.save stores storages uncompressed, which is what lets them be mapped");
         int size = s.dtype().size();
+        if (entry.size() != entry.compressedSize())
+            throw new CheckpointException(file, where + "storage entry " + entry.name() + " is stored but its sizes differ (" + entry.compressedSize() + " and " + entry.size() + ")");
         if (entry.size() % size != 0)
             throw new CheckpointException(file, where + "storage " + entry.name() + " has " + entry.size() + " bytes, not a whole number of " + s.dtype() + " elements");
         long storageNumel = entry.size() / size;
         long end;
         try {
-            end = Math.addExact(ref.offset(), ref.numel());
+            end = Math.addExact(ref.offset(), numel);
         } catch (ArithmeticException ex) {
             throw new CheckpointException(file, where + "offset + size overflows");
         }
         if (end > storageNumel)
             throw new CheckpointException(file, where + "elements [" + ref.offset() + ", " + end + ") lie outside its storage 'data/" + s.key()
                     + "' of " + storageNumel + " " + s.dtype() + " elements");
-        return new MappedTensor(name, s.dtype(), ref.shape(), file, entry.dataOffset() + ref.offset() * size);
+        // A tensor that is its whole storage (as torch.save writes every state dict entry) carries the entry's CRC.
+        Integer crc = ref.offset() == 0 && numel == storageNumel ? entry.crc() : null;
+        return new MappedTensor(name, s.dtype(), ref.shape(), file, entry.dataOffset() + ref.offset() * size, crc);
     }
 
     private static void checkMagic(Path file) throws IOException {
+        InputFiles.requireRegularFile(file);
         byte[] head = new byte[4];
         try (InputStream in = Files.newInputStream(file)) {
             int n = in.readNBytes(head, 0, 4);
@@ -101,15 +108,6 @@ public record TorchArchive(Path file, Map<String, MappedTensor> tensors) {
         if (pkls.size() != 1)
             throw new CheckpointException(dir.file(), pkls.isEmpty() ? "no <archive>/data.pkl entry: not a torch.save checkpoint" : "several data.pkl entries: " + pkls);
         return pkls.get(0);
-    }
-
-    private static byte[] small(ZipFile zip, Path file, String name, int max) throws IOException {
-        ZipEntry e = zip.getEntry(name);
-        if (e == null) throw new CheckpointException(file, "zip entry " + name + " is missing");
-        if (e.getSize() > max) throw new CheckpointException(file, "zip entry " + name + " is " + e.getSize() + " bytes, more than " + max + " expected");
-        try (InputStream in = zip.getInputStream(e)) {
-            return in.readNBytes(max);
-        }
     }
 
     private static String typeName(Object o) {

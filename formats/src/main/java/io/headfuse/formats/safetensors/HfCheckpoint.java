@@ -1,10 +1,11 @@
 package io.headfuse.formats.safetensors;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.headfuse.formats.Checkpoint;
 import io.headfuse.formats.CheckpointException;
+import io.headfuse.formats.InputFiles;
 import io.headfuse.formats.LlamaConfig;
+import io.headfuse.formats.LlamaShapes;
 import io.headfuse.formats.TensorSource;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -53,7 +54,7 @@ public final class HfCheckpoint implements Checkpoint {
             Map<String, String> seen = new HashMap<>();
             for (String shard : shards) {
                 Path p = dir.resolve(shard);
-                if (!Files.isRegularFile(p)) throw new CheckpointException(index, "missing shard " + shard + " named by the index");
+                if (!Files.exists(p)) throw new CheckpointException(index, "missing shard " + shard + " named by the index");
                 SafetensorsFile f = SafetensorsFile.open(p);
                 files.add(p);
                 for (TensorSource t : f.tensors()) {
@@ -76,18 +77,13 @@ public final class HfCheckpoint implements Checkpoint {
         } else {
             throw new CheckpointException(dir, "no " + SINGLE + " or " + INDEX + " beside config.json");
         }
+        LlamaShapes.checkStored(dir, config, tensors);
         return new HfCheckpoint(dir, config, List.copyOf(tensors), List.copyOf(files));
     }
 
     /** The index's weight_map, validated: string values that are plain {@code .safetensors} file names. */
     static Map<String, String> readIndex(Path index) throws IOException {
-        JsonNode root;
-        try {
-            root = LlamaConfig.JSON.readTree(Files.readAllBytes(index));
-        } catch (JsonProcessingException e) {
-            throw new CheckpointException(index, "not valid JSON: " + e.getOriginalMessage());
-        }
-        JsonNode wm = root == null ? null : root.get("weight_map");
+        JsonNode wm = InputFiles.readJsonObject(index).get("weight_map");
         if (wm == null || !wm.isObject()) throw new CheckpointException(index, "no weight_map object");
         Map<String, String> map = new LinkedHashMap<>();
         for (var it = wm.fields(); it.hasNext(); ) {

@@ -1,18 +1,16 @@
 package io.headfuse.formats.safetensors;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.headfuse.formats.CheckpointException;
 import io.headfuse.formats.DType;
-import io.headfuse.formats.LlamaConfig;
+import io.headfuse.formats.InputFiles;
 import io.headfuse.formats.MappedTensor;
 import io.headfuse.formats.TensorSource;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -57,6 +55,7 @@ public final class SafetensorsFile {
     public Map<String, String> metadata() { return metadata; }
 
     public static SafetensorsFile open(Path file) throws IOException {
+        InputFiles.requireRegularFile(file);
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();
             if (size < 8) throw new CheckpointException(file, "truncated: " + size + " bytes, shorter than the 8-byte header length");
@@ -70,7 +69,7 @@ public final class SafetensorsFile {
             ByteBuffer header = ByteBuffer.allocate((int) headerLen);
             readFully(ch, header, 8, file);
             long dataStart = 8 + headerLen;
-            return parse(file, new String(header.array(), StandardCharsets.UTF_8), dataStart, size - dataStart);
+            return parse(file, header.array(), dataStart, size - dataStart);
         }
     }
 
@@ -84,48 +83,53 @@ public final class SafetensorsFile {
 
     private record Entry(String name, DType dtype, long[] shape, long begin, long end) {}
 
-    private static SafetensorsFile parse(Path file, String headerText, long dataStart, long dataSize) throws IOException {
-        JsonNode root;
-        try {
-            root = LlamaConfig.JSON.readTree(headerText);
-        } catch (JsonProcessingException e) {
-            throw new CheckpointException(file, "header is not valid JSON: " + e.getOriginalMessage());
-        }
-        if (!(root instanceof ObjectNode obj)) throw new CheckpointException(file, "header is not a JSON object");
+    private static SafetensorsFile parse(Path file, byte[] header, long dataStart, long dataSize) throws IOException {
+        // As the safetensors library: the header starts with '{' and may only be padded after the JSON with
+        // spaces, so a length that is off by one leaves either broken JSON or a data byte after it.
+        if (header[0] != '{') throw new CheckpointException(file, "header does not start with '{' (header length " + header.length + " wrong?)");
+        ObjectNode obj = InputFiles.parseJsonObject(file, header, "header ");
         Map<String, String> metadata = new LinkedHashMap<>();
         List<Entry> entries = new ArrayList<>();
         for (Iterator<Map.Entry<String, JsonNode>> it = obj.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> f = it.next();
             if (f.getKey().equals("__metadata__")) {
                 if (!f.getValue().isObject()) throw new CheckpointException(file, "__metadata__ is not a JSON object");
-                f.getValue().fields().forEachRemaining(m -> {
-                    if (m.getValue().isTextual()) metadata.put(m.getKey(), m.getValue().asText());
-                });
+                for (var m : f.getValue().properties()) { // safetensors: a map of strings to strings
+                    if (!m.getValue().isTextual()) throw new CheckpointException(file, "__metadata__ value of '" + m.getKey() + "' is not a string");
+                    metadata.put(m.getKey(), m.getValue().asText());
+                }
                 continue;
             }
             entries.add(entry(file, f.getKey(), f.getValue(), dataSize));
         }
         entries.sort(Comparator.comparingLong(Entry::begin).thenComparingLong(Entry::end));
-        // Sorted by offset, each non-empty tensor must start at or after the end of the one before it.
+        // The safetensors library's own rule: sorted by offset, each tensor starts exactly where the one before
+        // it ends (the first at 0), and the last ends at the end of the file. No gap, no overlap, no tail, so
+        // a header length that is off, or a lying offset, cannot shift or hide bytes.
         long prevEnd = 0;
         Entry prev = null;
         List<TensorSource> tensors = new ArrayList<>(entries.size());
         for (Entry e : entries) {
-            if (e.end > e.begin) {
-                if (prev != null && e.begin < prevEnd)
-                    throw new CheckpointException(file, "tensor " + e.name + ": data_offsets [" + e.begin + ", " + e.end + "] overlap tensor " + prev.name + " [" + prev.begin + ", " + prev.end + "]");
-                prevEnd = e.end;
-                prev = e;
-            }
+            if (e.begin != prevEnd)
+                throw new CheckpointException(file, "tensor " + e.name + ": data_offsets [" + e.begin + ", " + e.end + "] "
+                        + (e.begin < prevEnd ? "overlap" : "leave a gap after") + (prev == null ? " the start of the data section" : " tensor " + prev.name + " [" + prev.begin + ", " + prev.end + "]"));
+            prevEnd = e.end;
+            prev = e;
             tensors.add(new MappedTensor(e.name, e.dtype, e.shape, file, dataStart + e.begin));
         }
+        if (prevEnd != dataSize)
+            throw new CheckpointException(file, "the tensors cover " + prevEnd + " bytes of a " + dataSize + "-byte data section: "
+                    + (prevEnd < dataSize ? "trailing bytes after the last tensor" : "truncated"));
         return new SafetensorsFile(file, dataStart, List.copyOf(tensors), Map.copyOf(metadata));
     }
+
+    /** An integer that fits a long exactly: larger ones (up to 2^64 in the format) cannot lie inside any file. */
+    private static boolean exactLong(JsonNode n) { return n.isIntegralNumber() && n.canConvertToLong(); }
 
     private static Entry entry(Path file, String name, JsonNode node, long dataSize) throws CheckpointException {
         String where = "tensor " + name + ": ";
         if (!node.isObject()) throw new CheckpointException(file, where + "header entry is not a JSON object");
-        DType dtype = DType.ofSafetensors(node.path("dtype").asText(""));
+        DType dtype = node.path("dtype").isTextual() ? DType.ofSafetensors(node.get("dtype").asText()) : null;
         if (dtype == null) throw new CheckpointException(file, where + "unknown dtype " + node.get("dtype"));
         JsonNode shapeNode = node.get("shape");
         if (shapeNode == null || !shapeNode.isArray()) throw new CheckpointException(file, where + "shape is missing or not an array");
@@ -133,7 +137,7 @@ public final class SafetensorsFile {
         long numel = 1;
         for (int i = 0; i < shape.length; i++) {
             JsonNode d = shapeNode.get(i);
-            if (!d.isIntegralNumber() || d.asLong() < 0) throw new CheckpointException(file, where + "shape " + shapeNode + " has a bad dimension " + d);
+            if (!d.isIntegralNumber() || !d.canConvertToLong() || d.asLong() < 0) throw new CheckpointException(file, where + "shape " + shapeNode + " has a bad dimension " + d);
             shape[i] = d.asLong();
             try {
                 numel = Math.multiplyExact(numel, shape[i]);
@@ -142,7 +146,7 @@ public final class SafetensorsFile {
             }
         }
         JsonNode off = node.get("data_offsets");
-        if (off == null || !off.isArray() || off.size() != 2 || !off.get(0).isIntegralNumber() || !off.get(1).isIntegralNumber())
+        if (off == null || !off.isArray() || off.size() != 2 || !exactLong(off.get(0)) || !exactLong(off.get(1)))
             throw new CheckpointException(file, where + "data_offsets must be two integers, got " + off);
         long begin = off.get(0).asLong(), end = off.get(1).asLong();
         if (begin < 0 || end < begin)

@@ -60,10 +60,16 @@ public final class SafetensorsWriter {
         List<List<TensorSource>> shards = plan(tensors, shardSize);
         Map<String, String> weightMap = new LinkedHashMap<>();
         long total = 0;
-        for (int i = 0; i < shards.size(); i++) {
-            String name = shardName(i, shards.size());
-            total += writeFile(dir.resolve(name), shards.get(i), progress);
-            for (TensorSource t : shards.get(i)) weightMap.put(t.name(), name);
+        // Shard i is synced in the background while shard i+1 is written (see ShardSyncer); all are on disk
+        // before the index is written.
+        try (ShardSyncer syncer = new ShardSyncer()) {
+            for (int i = 0; i < shards.size(); i++) {
+                String name = shardName(i, shards.size());
+                total += writeData(dir.resolve(name), shards.get(i), progress);
+                syncer.submit(dir.resolve(name));
+                for (TensorSource t : shards.get(i)) weightMap.put(t.name(), name);
+            }
+            syncer.awaitAll();
         }
         ObjectNode index = LlamaConfig.JSON.createObjectNode();
         index.putObject("metadata").put("total_size", total);
@@ -72,8 +78,17 @@ public final class SafetensorsWriter {
         Files.writeString(dir.resolve(HfCheckpoint.INDEX), LlamaConfig.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(index) + "\n");
     }
 
-    /** Writes one safetensors file; returns the bytes of tensor data written. */
+    /** Writes one safetensors file and syncs it to disk; returns the bytes of tensor data written. */
     public static long writeFile(Path file, List<TensorSource> tensors, LongConsumer progress) throws IOException {
+        long n = writeData(file, tensors, progress);
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            ch.force(true);
+        }
+        return n;
+    }
+
+    /** Writes one safetensors file, leaving the sync to the caller; returns the bytes of tensor data written. */
+    private static long writeData(Path file, List<TensorSource> tensors, LongConsumer progress) throws IOException {
         byte[] header = header(tensors);
         try (FileChannel out = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length).flip();
@@ -91,7 +106,6 @@ public final class SafetensorsWriter {
                     if (progress != null) progress.accept(t.byteSize());
                 }
             }
-            out.force(true);
             return written;
         }
     }

@@ -179,8 +179,7 @@ class MetaCheckpointTest {
         byte[] pkl = new Pickle().proto().op('}').op('(').str("norm.weight")
                 .tensor("FloatStorage", "0", 4, 0, new long[] {4}, new long[] {1}).op('u').op('.').bytes();
         try (OutputStream out = Files.newOutputStream(pth); ZipOutputStream zip = new ZipOutputStream(out)) {
-            zip.putNextEntry(new ZipEntry("c/data.pkl"));
-            zip.write(pkl);
+            MetaTestSupport.stored(zip, "c/data.pkl", pkl);
             zip.putNextEntry(new ZipEntry("c/data/0")); // DEFLATED, the ZipOutputStream default
             zip.write(new byte[16]);
         }

@@ -111,4 +111,44 @@ class MetaPickleSecurityTest {
         assertEquals(10, t.numel());
         assertTrue(t.isContiguous());
     }
+
+    private static CheckpointException refusedFast(byte[] pickle) {
+        Path f = Path.of("h.pth");
+        return org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(10),
+                () -> assertThrows(CheckpointException.class, () -> Unpickler.load(pickle, f, "h/data.pkl")));
+    }
+
+    private static byte[] repeat(String unit, int times) {
+        return (new String(new byte[] {(byte) 0x80, 2}, java.nio.charset.StandardCharsets.ISO_8859_1) + unit.repeat(times) + ".")
+                .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+    }
+
+    @Test
+    void containersAsDictKeysAreRefusedBeforeTheyAreHashed() {
+        // A self-containing list as a key: hashing it recursed until StackOverflowError.
+        assertTrue(refusedFast(new Pickle().proto().op('}').op(']').op('2').op('2').op('a').str("v").op('s').op('.').bytes())
+                .getMessage().contains("dict key is a list"));
+        assertTrue(refusedFast(new Pickle().proto().op('}').op(')').str("v").op('s').op('.').bytes()).getMessage().contains("dict key is a tuple"));
+        assertTrue(refusedFast(new Pickle().proto().op('}').op('(').op('}').str("v").op('u').op('.').bytes()).getMessage().contains("dict key is a dict"));
+    }
+
+    @Test
+    void deepNestingAndOpcodeFloodsHitTheBoundsNotTheHeap() {
+        // 100k nested lists (each pushed, then appended into the one below): the stack bound, not a StackOverflowError.
+        assertTrue(refusedFast(repeat("]", 100_001)).getMessage().contains("more than 100000 values on the stack"));
+        assertTrue(refusedFast(repeat("(", 100_000)).getMessage().contains("nested MARKs"));
+        // EMPTY_LIST MEMOIZE POP keeps the stack flat: the memo bound must stop it (a 256 MiB one used to exhaust the heap).
+        assertTrue(refusedFast(repeat("]\u00940", 1_100_000)).getMessage().contains("more than 1000000 memo entries"));
+        assertTrue(refusedFast(repeat("}\u0094", 200_000)).getMessage().contains("values on the stack"));
+        // APPEND into one list forever: the bound on all values.
+        assertTrue(refusedFast(("\u0080\u0002]" + "]a".repeat(4_100_000) + ".").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1))
+                .getMessage().contains("more than 4000000 values"));
+    }
+
+    @Test
+    void hugeShapesAreNotContiguousInsteadOfOverflowing() {
+        var storage = new io.headfuse.formats.meta.pickle.StorageRef("0", io.headfuse.formats.DType.F32, "cpu", 4);
+        assertFalse(new TensorRef(storage, 0, new long[] {1L << 40, 1L << 40}, new long[] {1L << 40, 1}).isContiguous());
+        assertFalse(new TensorRef(storage, 0, new long[] {1L << 40, 1L << 40, 2}, new long[] {1L << 41, 2, 1}).isContiguous());
+    }
 }

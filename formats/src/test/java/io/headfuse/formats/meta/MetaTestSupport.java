@@ -86,7 +86,7 @@ public final class MetaTestSupport {
         }
     }
 
-    private static void stored(ZipOutputStream zip, String name, byte[] data) throws IOException {
+    static void stored(ZipOutputStream zip, String name, byte[] data) throws IOException {
         ZipEntry e = new ZipEntry(name);
         e.setMethod(ZipEntry.STORED);
         e.setSize(data.length);

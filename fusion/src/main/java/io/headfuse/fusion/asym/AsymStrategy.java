@@ -34,41 +34,45 @@ public final class AsymStrategy implements FusionStrategy {
     public static final String LAYERS = "layers";
     public static final String SIMILARITY = "similarity";
 
-    /** Everything but the kv head count, which comes with each request. */
+    /**
+     * The strategy's options: everything but the kv head count, which comes with each request. Validated here.
+     * The defaults are the best variant that plain transformers loads: aligned, least-squares pooled, K and V
+     * coupled (issue 7: asym without them is barely better than mean-pooling).
+     *
+     * @param similarity null picks CKA when aligning (rotation-invariant, like the merge) and cosine otherwise
+     */
     public record Settings(AsymOptions.Objective objective, HeadSimilarity similarity, AsymOptions.Search search, long seed,
-                           int restarts, boolean align, boolean leastSquares, boolean coupled, boolean weighted) {
-        /** Defaults; a null similarity picks CKA when aligning (rotation-invariant, like the merge) and cosine otherwise. */
+                           int restarts, boolean align, boolean leastSquares, boolean coupled, boolean weighted)
+            implements io.headfuse.fusion.StrategyOptions {
+        public Settings {
+            java.util.Objects.requireNonNull(objective, "objective");
+            java.util.Objects.requireNonNull(search, "search");
+            if (restarts <= 0) throw new IllegalArgumentException("restarts must be positive, got " + restarts);
+        }
+
+        @Override public String strategy() { return NAME; }
+
+        /** Reconstruction objective, swap search, aligned, least squares, coupled. */
         public static Settings defaults() {
             AsymOptions d = AsymOptions.defaults(1);
-            return new Settings(d.objective(), null, d.search(), d.seed(), d.restarts(), false, false, false, true);
+            return new Settings(d.objective(), null, d.search(), d.seed(), d.restarts(), true, true, true, true);
         }
 
         public Settings with(boolean align, boolean leastSquares, boolean coupled, long seed) {
             return new Settings(objective, similarity, search, seed, restarts, align, leastSquares, coupled, weighted);
         }
 
-        /**
-         * These settings with the request's named ones applied: {@code align}, {@code lsq}, {@code coupled}
-         * (true/false), {@code seed}, {@code restarts}, {@code objective} (reconstruction|similarity),
-         * {@code similarity} (cosine|cka), {@code search} (swaps|ward), {@code weighted} (true/false).
-         */
-        public Settings override(Map<String, String> o) {
-            return new Settings(
-                    o.containsKey("objective") ? AsymOptions.Objective.valueOf(o.get("objective").toUpperCase(java.util.Locale.ROOT)) : objective,
-                    o.containsKey("similarity") ? HeadSimilarity.byName(o.get("similarity")) : similarity,
-                    o.containsKey("search") ? AsymOptions.Search.valueOf(o.get("search").toUpperCase(java.util.Locale.ROOT)) : search,
-                    o.containsKey("seed") ? Long.parseLong(o.get("seed")) : seed,
-                    o.containsKey("restarts") ? Integer.parseInt(o.get("restarts")) : restarts,
-                    flag(o, "align", align), flag(o, "lsq", leastSquares), flag(o, "coupled", coupled), flag(o, "weighted", weighted));
-        }
+        public Settings withObjective(AsymOptions.Objective o) { return new Settings(o, similarity, search, seed, restarts, align, leastSquares, coupled, weighted); }
 
-        private static boolean flag(Map<String, String> o, String key, boolean dflt) {
-            return o.containsKey(key) ? Boolean.parseBoolean(o.get(key)) : dflt;
-        }
+        public Settings withSimilarity(HeadSimilarity s) { return new Settings(objective, s, search, seed, restarts, align, leastSquares, coupled, weighted); }
+
+        public Settings withSearch(AsymOptions.Search s) { return new Settings(objective, similarity, s, seed, restarts, align, leastSquares, coupled, weighted); }
+
+        /** The similarity actually used: the chosen one, or CKA when aligning and cosine otherwise. */
+        public HeadSimilarity effectiveSimilarity() { return similarity != null ? similarity : align ? new LinearCka() : new Cosine(); }
 
         public AsymOptions options(int kvHeads) {
-            HeadSimilarity sim = similarity != null ? similarity : align ? new LinearCka() : new Cosine();
-            return new AsymOptions(kvHeads, objective, sim, search, seed, restarts, align, leastSquares, coupled, weighted);
+            return new AsymOptions(kvHeads, objective, effectiveSimilarity(), search, seed, restarts, align, leastSquares, coupled, weighted);
         }
     }
 
@@ -87,7 +91,7 @@ public final class AsymStrategy implements FusionStrategy {
     @Override
     public FusionPlan plan(Checkpoint in, FusionRequest request) throws IOException {
         LlamaConfig c = check(in);
-        AsymOptions o = settings.override(request.options()).options(request.kvHeads());
+        AsymOptions o = settings.options(request.kvHeads());
         List<LayerPlan> layers = new ArrayList<>();
         List<Map<String, Object>> perLayer = new ArrayList<>();
         boolean calibrated = false;
@@ -127,7 +131,7 @@ public final class AsymStrategy implements FusionStrategy {
     @Override
     public FusionResult apply(Checkpoint in, FusionPlan plan, FusionRequest request) throws IOException {
         LlamaConfig c = check(in);
-        AsymOptions o = settings.override(request.options()).options(plan.kvHeads());
+        AsymOptions o = settings.options(plan.kvHeads());
         int n = c.numHeads(), d = c.headDim(), hidden = c.hiddenSize(), kv = plan.kvHeads();
         Map<String, TensorSource> out = new LinkedHashMap<>();
         int[][] kMaps = new int[c.numLayers()][], vMaps = new int[c.numLayers()][];

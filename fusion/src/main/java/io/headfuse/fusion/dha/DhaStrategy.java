@@ -46,50 +46,41 @@ public final class DhaStrategy implements FusionStrategy {
     private final DhaOptions options;
     private final CollapseProbe probe;
 
-    /** Options from each request's kv heads and settings ({@link DhaOptions#fromSettings}), no probe yet. */
-    public DhaStrategy() { this(null, null); }
+    public DhaStrategy() { this(DhaOptions.defaults()); }
 
+    /** No probe yet: only the reconstruction difficulty (and {@code uniform}) can plan until one is attached. */
     public DhaStrategy(DhaOptions options) { this(options, null); }
 
-    /** {@code options} null: taken from each request; {@code probe} null: only the reconstruction difficulty works. */
     public DhaStrategy(DhaOptions options, CollapseProbe probe) {
-        this.options = options;
+        this.options = java.util.Objects.requireNonNull(options, "options");
         this.probe = probe;
     }
 
     /** The same strategy pricing counts with {@code p} (the pipeline attaches one that runs the model). */
     public DhaStrategy withProbe(CollapseProbe p) { return new DhaStrategy(options, p); }
 
-    /** True when planning needs a {@link CollapseProbe} for these request settings. */
-    public boolean needsProbe(FusionRequest request) {
-        DhaOptions o = options(request);
-        return !o.uniform() && o.difficulty() == DhaOptions.Difficulty.LOSS;
+    public DhaOptions options() { return options; }
+
+    /** True when planning needs a {@link CollapseProbe}. */
+    public boolean needsProbe() {
+        return !options.uniform() && options.difficulty() == DhaOptions.Difficulty.LOSS;
     }
 
     @Override public String name() { return NAME; }
 
     @Override public boolean needsCalibration() { return true; }
 
-    /** The options for a request: the typed ones given at construction (their budget must match), or the request's settings. */
-    public DhaOptions options(FusionRequest request) {
-        if (options == null) return DhaOptions.fromSettings(request.kvHeads(), request.options());
-        if (options.kvHeads() != request.kvHeads())
-            throw new IllegalArgumentException("DHA options budget " + options.kvHeads() + " differs from the requested " + request.kvHeads() + " kv heads");
-        return options;
-    }
-
     @Override
     public FusionPlan plan(Checkpoint in, FusionRequest request) throws IOException {
         LlamaConfig c = AsymStrategy.check(in);
-        DhaOptions o = options(request);
-        int heads = c.numHeads(), layers = c.numLayers();
-        if (o.maxHeads(heads) < o.kvHeads())
-            throw new IllegalArgumentException("DHA budget of " + o.kvHeads() + " kv heads exceeds the model's " + heads + " heads per layer");
+        DhaOptions o = options;
+        int heads = c.numHeads(), layers = c.numLayers(), budget = request.kvHeads();
+        o.check(heads, budget);
         if (o.uniform()) return uniformPlan(in, request, o);
         if (o.difficulty() == DhaOptions.Difficulty.LOSS && probe == null)
             throw new IllegalStateException("DHA priced by calibration loss needs a probe that runs the model (Headfuse.convert provides one), "
                     + "or DhaOptions.Difficulty.RECONSTRUCTION");
-        int max = o.maxHeads(heads);
+        int max = o.maxHeads(heads, budget);
         // Items the budget is split between: one per layer when K and V share a grouping, else K and V of each layer.
         int per = o.coupled() ? 1 : 2;
         FusionDifficulty[] items = new FusionDifficulty[per * layers];
@@ -122,7 +113,7 @@ public final class DhaStrategy implements FusionStrategy {
             m.put("v_similarity", o.similarity().matrix(kv[1]));
             perLayer.add(m);
         }
-        int total = (o.coupled() ? 1 : 2) * o.kvHeads() * layers;
+        int total = (o.coupled() ? 1 : 2) * budget * layers;
         int[] counts = BudgetAllocator.allocate(costs, total, o.minHeads(), max);
         int[] kHeads = new int[layers], vHeads = new int[layers];
         List<LayerPlan> plans = new ArrayList<>();
@@ -142,9 +133,9 @@ public final class DhaStrategy implements FusionStrategy {
             if (!o.coupled()) m.put("v_cost_by_count", costs[vi]);
         }
         int[] uniform = new int[costs.length];
-        java.util.Arrays.fill(uniform, o.kvHeads());
+        java.util.Arrays.fill(uniform, budget);
         Map<String, Object> details = new LinkedHashMap<>();
-        details.put("method", o.describe(heads));
+        details.put("method", o.describe(heads, budget));
         details.put(AsymStrategy.SIMILARITY, o.similarity().name());
         details.put("calibration_tokens", request.calibration() == null ? 0 : request.calibration().tokens());
         if (request.calibration() == null) details.put("calibration_note", "no calibration text: input moments taken as diag(input_layernorm^2)");
@@ -154,30 +145,25 @@ public final class DhaStrategy implements FusionStrategy {
         details.put("uniform_allocation_cost", BudgetAllocator.cost(costs, uniform));
         details.put(HF_NOTE, NOT_HF_LOADABLE);
         details.put(AsymStrategy.LAYERS, perLayer);
-        return new FusionPlan(NAME, heads, o.kvHeads(), plans, details);
+        return new FusionPlan(NAME, heads, budget, plans, details);
     }
 
     /** {@code --uniform}: asym with alignment, least squares and one grouping for K and V, relabelled as DHA's. */
     private static FusionPlan uniformPlan(Checkpoint in, FusionRequest request, DhaOptions o) throws IOException {
-        FusionPlan p = uniformAsym().plan(in, uniformRequest(request, o));
+        FusionPlan p = uniformAsym(o).plan(in, request);
         Map<String, Object> details = new LinkedHashMap<>(p.details());
-        details.put("method", o.describe(p.heads()));
+        details.put("method", o.describe(p.heads(), request.kvHeads()));
         details.put("uniform", true);
         return new FusionPlan(NAME, p.heads(), p.kvHeads(), p.layers(), details);
     }
 
-    private static AsymStrategy uniformAsym() {
-        return new AsymStrategy(AsymStrategy.Settings.defaults().with(true, true, true, 0));
-    }
-
-    private static FusionRequest uniformRequest(FusionRequest r, DhaOptions o) {
-        return new FusionRequest(r.kvHeads(), r.calibration(), Map.of("align", "true", "lsq", "true", "coupled", "true", "seed", Long.toString(o.seed())));
+    private static AsymStrategy uniformAsym(DhaOptions o) {
+        return new AsymStrategy(AsymStrategy.Settings.defaults().with(true, true, true, o.seed()));
     }
 
     @Override
     public FusionResult apply(Checkpoint in, FusionPlan plan, FusionRequest request) throws IOException {
-        DhaOptions o = options(request);
-        if (o.uniform()) return uniformAsym().apply(in, plan, uniformRequest(request, o));
+        if (options.uniform()) return uniformAsym(options).apply(in, plan, request);
         return DhaCollapse.apply(in, plan, request.calibration(), FusionDifficulty.METHOD);
     }
 }

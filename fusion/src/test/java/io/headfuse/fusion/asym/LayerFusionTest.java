@@ -51,9 +51,15 @@ class LayerFusionTest {
         LayerFusion.Result res = LayerFusion.fuse(0, w, sigma, sigma, AsymOptions.defaults(2));
         assertArrayEquals(res.plan().k().groupOf(), res.layer().kMap());
         assertArrayEquals(res.plan().v().groupOf(), res.layer().vMap());
-        if (!res.plan().shared()) assertFalse(res.layer().standard());
-        assertTrue(res.plan().kError() <= res.plan().kBaseline() + 1e-12, "never worse than contiguous mean pooling");
-        assertTrue(res.plan().vError() <= res.plan().vBaseline() + 1e-12);
+        // Random K and V weights: the search groups them differently, so the layer needs head maps.
+        assertFalse(res.plan().shared(), "K and V grouped alike on random weights");
+        assertFalse(res.layer().standard());
+        // The search starts from contiguous mean pooling, so "not worse" would hold by construction: pin what it
+        // finds instead (measured when written: K 0.690288 vs contiguous 0.730309, V 0.687856 vs 0.794015).
+        assertEquals(0.730309, res.plan().kBaseline(), 1e-5);
+        assertEquals(0.794015, res.plan().vBaseline(), 1e-5);
+        assertEquals(0.690288, res.plan().kError(), 1e-5, "K error of the chosen groups");
+        assertEquals(0.687856, res.plan().vError(), 1e-5, "V error of the chosen groups");
     }
 
     @Test void fusionReducesTheLayerErrorAgainstMeanPooling() {
@@ -65,7 +71,9 @@ class LayerFusionTest {
         double[] exact = Fixtures.attention(x, T, w.q(), w.k(), w.v(), w.o(), id, id, HIDDEN, D);
         double mean = layerError(w, exact, x, LayerFusion.fuse(0, w, sigma, sigma, AsymOptions.defaults(4).withRestarts(1).withObjective(AsymOptions.Objective.SIMILARITY)).layer(), true);
         double asym = layerError(w, exact, x, LayerFusion.fuse(0, w, sigma, sigma, AsymOptions.defaults(4)).layer(), false);
-        assertTrue(asym < mean, "asym " + asym + " vs mean " + mean);
+        // Measured when written: asym 0.003342 against 0.006179 for contiguous mean pooling (computed apart, by
+        // layerError's own re-pooling): asym must keep most of that margin, not merely be below.
+        assertTrue(asym < 0.7 * mean, "asym " + asym + " vs mean " + mean);
     }
 
     /** Squared error of the fused layer's output; {@code contiguousMean} re-pools the weights as mean-pooling does. */

@@ -42,11 +42,13 @@ public final class Comparison {
                     + " vs " + student.config().vocabSize() + " tokens): they cannot be compared token by token");
         List<int[]> windows = stream.windows(o.window());
         if (windows.isEmpty()) throw new IllegalArgumentException("text too short: " + stream.length() + " tokens, at least 2 needed");
+        int batch = BatchSize.resolve(o.batch(), teacher.config(), o.window(), teacher.device());
         double nllT = 0, nllS = 0, kl = 0, maxKl = 0, secT = 0, secS = 0;
         long predicted = 0, processed = 0, agree = 0;
         try (Progress bar = Progress.start(o.progress(), o.label(), 2 * stream.processed(o.window()))) {
-            for (int[] range : windows) {
-                int[] ids = stream.slice(range);
+            for (List<int[]> ranges : Batches.of(windows, batch)) {
+                List<int[]> ids = ranges.stream().map(stream::slice).toList();
+                int t = ids.get(0).length;
                 try (NDManager subT = teacher.manager().newSubManager(); NDManager subS = student.manager().newSubManager()) {
                     long t0 = System.nanoTime();
                     NDArray lpT = TokenScores.logProbs(teacher, ids, subT);
@@ -58,7 +60,7 @@ public final class Comparison {
                     secT += (t1 - t0) / 1e9;
                     secS += (t2 - t1) / 1e9;
                     NDArray s = lpS.toDevice(teacher.device(), false);
-                    float[] perToken = lpT.exp().mul(lpT.sub(s)).sum(new int[] {-1}).toFloatArray();
+                    float[] perToken = TokenScores.klTeacherStudent(lpT, s);
                     for (float v : perToken) {
                         kl += v;
                         maxKl = Math.max(maxKl, v);
@@ -67,9 +69,9 @@ public final class Comparison {
                     long[] as = s.argMax(-1).toLongArray();
                     for (int i = 0; i < at.length; i++) if (at[i] == as[i]) agree++;
                 }
-                predicted += ids.length - 1;
-                processed += ids.length;
-                bar.step(2L * ids.length);
+                predicted += (long) ids.size() * (t - 1);
+                processed += (long) ids.size() * t;
+                bar.step(2L * ids.size() * t);
             }
         }
         long words = stream.words(), bytes = stream.bytes();

@@ -24,7 +24,7 @@ public final class Generator {
         int[] out = new int[limit];
         int n = 0;
         Random random = new Random(sampling.seed());
-        try (KvCache cache = model.newCache()) {
+        try (KvCache cache = model.newCache(Math.max(1, prompt.length + limit))) {
             int[] step = prompt;
             while (n < limit) {
                 float[] logits;

@@ -7,9 +7,6 @@ import io.headfuse.uptrain.tokenizer.TextTokenizer;
 import io.headfuse.uptrain.tokenizer.Tokenizers;
 import ai.djl.Device;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -30,12 +27,12 @@ public final class Perplexity {
     }
 
     /**
-     * A UTF-8 text file (malformed bytes become U+FFFD rather than failing), or "FILE: no such file" when it is
-     * missing.
+     * A UTF-8 text file as Python's text mode reads it ({@code \r\n} and lone {@code \r} become {@code \n};
+     * malformed bytes become U+FFFD rather than failing), or "FILE: no such file" when it is missing. Every text
+     * headfuse evaluates, compares or calibrates on comes through here.
      */
     public static String readText(Path file) throws IOException {
-        if (!Files.isRegularFile(file)) throw new NoSuchFileException(file.toString(), null, "no such file");
-        return new String(Files.readAllBytes(file), StandardCharsets.UTF_8);
+        return TextFile.read(file);
     }
 
     /** Tokenizes {@code text} and evaluates it. */
@@ -43,23 +40,28 @@ public final class Perplexity {
         return evaluate(model, TokenStream.of(tokenizer, text, o), o);
     }
 
-    /** Evaluates a prepared token stream. */
+    /**
+     * Evaluates a prepared token stream, {@code o.batch()} windows per forward pass (resolved by
+     * {@link BatchSize#resolve} when 0). The sum of NLLs is the same at any batch up to float rounding.
+     */
     public static PerplexityResult evaluate(LlamaModel model, TokenStream stream, EvalOptions o) {
         List<int[]> windows = stream.windows(o.window());
         if (windows.isEmpty()) throw new IllegalArgumentException("text too short: " + stream.length() + " tokens, at least 2 needed");
+        int batch = BatchSize.resolve(o.batch(), model.config(), o.window(), model.device());
         double total = 0;
         long predicted = 0, processed = 0;
         long t0 = System.nanoTime();
         try (Progress bar = Progress.start(o.progress(), o.label(), stream.processed(o.window()))) {
-            for (int[] range : windows) {
-                int[] ids = stream.slice(range);
+            for (List<int[]> ranges : Batches.of(windows, batch)) {
+                List<int[]> ids = ranges.stream().map(stream::slice).toList();
+                int t = ids.get(0).length;
                 try (NDManager sub = model.manager().newSubManager()) {
                     NDArray lp = TokenScores.logProbs(model, ids, sub);
                     total += TokenScores.nll(lp, TokenScores.targets(ids, sub));
                 }
-                predicted += ids.length - 1;
-                processed += ids.length;
-                bar.step(ids.length);
+                predicted += (long) ids.size() * (t - 1);
+                processed += (long) ids.size() * t;
+                bar.step((long) ids.size() * t);
             }
         }
         double seconds = (System.nanoTime() - t0) / 1e9;

@@ -5,27 +5,51 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import io.headfuse.uptrain.model.LlamaModel;
+import java.util.List;
 
-/** Next-token log-probabilities of one window, on the device. */
+/** Next-token log-probabilities of a batch of equal-length windows, on the device. */
 final class TokenScores {
     private TokenScores() {}
 
-    /** fp32 log-softmax [T-1, vocab] of the predictions for tokens 1..T-1 of {@code ids}, attached to {@code m}. */
-    static NDArray logProbs(LlamaModel model, int[] ids, NDManager m) {
-        NDArray logits = model.forward(LlamaModel.tokens(m, ids));                   // [1, T, V]
-        return logits.get(new NDIndex("0, :" + (ids.length - 1))).logSoftmax(-1);
+    /** The windows' ids stacked as int64 [B, T] in {@code m}. */
+    static NDArray tokens(List<int[]> windows, NDManager m) {
+        int t = windows.get(0).length;
+        long[] flat = new long[windows.size() * t];
+        for (int b = 0; b < windows.size(); b++) {
+            int[] ids = windows.get(b);
+            if (ids.length != t) throw new IllegalArgumentException("a batch needs windows of one length, got " + t + " and " + ids.length);
+            for (int i = 0; i < t; i++) flat[b * t + i] = ids[i];
+        }
+        return m.create(flat, new Shape(windows.size(), t));
     }
 
-    /** The targets of a window, int64 [T-1, 1]. */
-    static NDArray targets(int[] ids, NDManager m) {
-        long[] t = new long[ids.length - 1];
-        for (int i = 1; i < ids.length; i++) t[i - 1] = ids[i];
-        return m.create(t, new Shape(t.length, 1));
+    /** fp32 log-softmax [B, T-1, vocab] of the predictions for tokens 1..T-1 of each window, attached to {@code m}. */
+    static NDArray logProbs(LlamaModel model, List<int[]> windows, NDManager m) {
+        int t = windows.get(0).length;
+        NDArray logits = model.forward(tokens(windows, m));                        // [B, T, V]
+        return logits.get(new NDIndex(":, :" + (t - 1))).logSoftmax(-1);
+    }
+
+    /** The targets of each window, int64 [B, T-1, 1]. */
+    static NDArray targets(List<int[]> windows, NDManager m) {
+        int t = windows.get(0).length;
+        long[] flat = new long[windows.size() * (t - 1)];
+        for (int b = 0; b < windows.size(); b++)
+            for (int i = 1; i < t; i++) flat[b * (t - 1) + i - 1] = windows.get(b)[i];
+        return m.create(flat, new Shape(windows.size(), t - 1, 1));
+    }
+
+    /**
+     * Per-token KL(teacher || student) = sum_v p_t(v) (log p_t(v) - log p_s(v)) of two [T, vocab] log-probability
+     * tensors on the same device: the teacher's distribution weights the difference, as in distillation.
+     */
+    static float[] klTeacherStudent(NDArray teacherLogProbs, NDArray studentLogProbs) {
+        return teacherLogProbs.exp().mul(teacherLogProbs.sub(studentLogProbs)).sum(new int[] {-1}).toFloatArray();
     }
 
     /** Summed NLL of the targets under {@code logProbs}, accumulated in double. */
     static double nll(NDArray logProbs, NDArray targets) {
-        float[] lp = logProbs.gather(targets, 1).toFloatArray();
+        float[] lp = logProbs.gather(targets, -1).toFloatArray();
         double sum = 0;
         for (float v : lp) sum -= v;
         return sum;

@@ -71,6 +71,14 @@ public record KvHeadMaps(int[] kHeads, int[] vHeads, int[][] k, int[][] v) {
         return true;
     }
 
+    /** True when query head h reads kv head h / (heads / kvHeads): transformers' GQA / MQA grouping. */
+    static boolean isContiguous(int[] map, int numKvHeads) {
+        if (map.length % numKvHeads != 0) return false;
+        int group = map.length / numKvHeads;
+        for (int h = 0; h < map.length; h++) if (map[h] != h / group) return false;
+        return true;
+    }
+
     private static int[][] deepCopy(int[][] a) {
         int[][] out = new int[a.length][];
         for (int i = 0; i < a.length; i++) out[i] = a[i].clone();

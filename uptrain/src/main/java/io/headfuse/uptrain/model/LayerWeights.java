@@ -14,6 +14,15 @@ public record LayerWeights(
         NDArray postNorm, NDArray gate, NDArray up, NDArray down,
         NDArray gateBias, NDArray upBias, NDArray downBias) {
 
+    /** The same layer with {@code f} applied to every non-null parameter (e.g. widening fp16-stored weights). */
+    public LayerWeights map(java.util.function.UnaryOperator<NDArray> f) {
+        java.util.function.UnaryOperator<NDArray> g = a -> a == null ? null : f.apply(a);
+        return new LayerWeights(g.apply(inputNorm), g.apply(q), g.apply(k), g.apply(v), g.apply(o),
+                g.apply(qBias), g.apply(kBias), g.apply(vBias), g.apply(oBias),
+                g.apply(postNorm), g.apply(gate), g.apply(up), g.apply(down),
+                g.apply(gateBias), g.apply(upBias), g.apply(downBias));
+    }
+
     /** Every non-null parameter, in a fixed order. */
     public List<NDArray> all() {
         List<NDArray> out = new ArrayList<>();

@@ -40,6 +40,8 @@ public final class LlamaModel implements AutoCloseable {
     /** Per layer, the K and V gather indices (int64 [heads]) or null where the map is the identity. */
     private final NDArray[] kIndex;
     private final NDArray[] vIndex;
+    /** Per layer, whether K and V share one head count and contiguous groups (GQA / MQA), so attention can skip the gather. */
+    private final boolean[] grouped;
     private final Rope rope;
     private final CausalMask mask;
     private final float scale;
@@ -56,6 +58,11 @@ public final class LlamaModel implements AutoCloseable {
             kIndex[l] = indexOf(maps.k(l), maps.kHeads(l));
             vIndex[l] = indexOf(maps.v(l), maps.vHeads(l));
         }
+        this.grouped = new boolean[layers];
+        // Per layer (DHA layers differ): the fast path needs K and V to share one count and contiguous groups.
+        for (int l = 0; l < layers; l++)
+            grouped[l] = kIndex[l] != null && maps.kHeads(l) == maps.vHeads(l)
+                    && KvHeadMaps.isContiguous(maps.k(l), maps.kHeads(l)) && KvHeadMaps.isContiguous(maps.v(l), maps.vHeads(l));
         this.rope = new Rope(manager, config.headDim(), config.ropeTheta(), config.maxPositions());
         this.mask = new CausalMask(manager, config.maxPositions());
         this.scale = (float) (1.0 / Math.sqrt(config.headDim()));
@@ -78,15 +85,64 @@ public final class LlamaModel implements AutoCloseable {
      * other kv head maps (e.g. {@code ckpt.config().withHeadMaps(k, v)} to run an MHA checkpoint as if grouped).
      */
     public static LlamaModel load(Checkpoint ckpt, LlamaConfig config, Device device) throws IOException {
+        return load(ckpt, config, device, WeightStorage.FP32);
+    }
+
+    /** Opens the checkpoint at {@code path} and loads it onto {@code device}, storing weights as {@code storage} says. */
+    public static LlamaModel load(Path path, Device device, WeightStorage storage) throws IOException {
+        try (Checkpoint ckpt = Checkpoints.open(path)) {
+            return load(ckpt, ckpt.config(), device, storage);
+        }
+    }
+
+    /** As {@link #load(Checkpoint, LlamaConfig, Device)}, with frozen weights kept in fp16 where {@code storage} says. */
+    public static LlamaModel load(Checkpoint ckpt, LlamaConfig config, Device device, WeightStorage storage) throws IOException {
         TorchRuntime.engine();
         NDManager manager = NDManager.newBaseManager(device, "PyTorch");
         try {
-            LlamaWeights w = LlamaWeights.load(ckpt, config, manager);
+            LlamaWeights w = LlamaWeights.load(ckpt, config, manager, storage);
             return new LlamaModel(config, manager, w, KvHeadMaps.of(config));
         } catch (IOException | RuntimeException e) {
             manager.close();
             throw e;
         }
+    }
+
+    /**
+     * A model that holds only the embedding (and the RoPE / mask tables): decoder layers run one at a time through
+     * {@link #runLayer} with weights the caller loads ({@link LlamaWeights#loadLayer}) and frees, so a model larger
+     * than the device can still be run layer by layer (layer-wise calibration). {@link #forward} is not available.
+     */
+    public static LlamaModel loadEmbeddingOnly(Checkpoint ckpt, Device device) throws IOException {
+        TorchRuntime.engine();
+        NDManager manager = NDManager.newBaseManager(device, "PyTorch");
+        try {
+            LlamaConfig config = ckpt.config();
+            return new LlamaModel(config, manager, LlamaWeights.loadEmbedding(ckpt, config, manager), KvHeadMaps.of(config));
+        } catch (IOException | RuntimeException e) {
+            manager.close();
+            throw e;
+        }
+    }
+
+    /** The token embeddings [B, T, hidden] of int64 ids [B, T], attached to the ids' manager. */
+    public NDArray embed(NDArray ids) {
+        NDManager m = ids.getManager();
+        return fp32(weights.embed().get(m, new NDIndex("{}", ids)), m);
+    }
+
+    /**
+     * Decoder layer {@code l} with weights {@code w} on the residual stream {@code x} [B, T, hidden] (positions
+     * from 0, no cache); intermediates and the result are attached to {@code x}'s manager.
+     */
+    public NDArray runLayer(int l, LayerWeights w, NDArray x, ForwardTap tap) {
+        int t = (int) x.getShape().get(1);
+        return layer(l, w, x, 0, mask.rows(0, t, x.getManager()), null, tap);
+    }
+
+    /** The attention input of a layer with weights {@code w}: its input RMSNorm of {@code x}. */
+    public NDArray attentionInput(LayerWeights w, NDArray x) {
+        return rmsNorm(x, fp32(w.inputNorm(), x.getManager()));
     }
 
     private NDArray indexOf(int[] map, int kvHeads) {
@@ -108,7 +164,10 @@ public final class LlamaModel implements AutoCloseable {
     public KvHeadMaps kvHeadMaps() { return maps; }
 
     /** A fresh cache for incremental decoding; close it when done. */
-    public KvCache newCache() { return new KvCache(manager, config.numLayers()); }
+    public KvCache newCache() { return newCache(KvCache.DEFAULT_CAPACITY); }
+
+    /** A fresh cache preallocated for {@code positions} tokens per sequence (it grows if they are exceeded). */
+    public KvCache newCache(int positions) { return new KvCache(manager, config.numLayers(), positions); }
 
     /** Logits [T, vocab] for one sequence (no cache), copied to the heap. */
     public float[][] logits(int[] ids) {
@@ -139,8 +198,14 @@ public final class LlamaModel implements AutoCloseable {
     public NDArray forward(NDArray ids, KvCache cache, ForwardTap tap) {
         boolean batched = ids.getShape().dimension() == 2;
         NDArray h = hidden(batched ? ids : ids.expandDims(0), cache, tap, config.numLayers());
-        NDArray logits = Linear.linear(rmsNorm(h, weights.norm()), weights.lmHead()).singletonOrThrow();
+        NDArray logits = head(h);
         return batched ? logits : logits.squeeze(0);
+    }
+
+    /** Logits [B, T, vocab] of a residual stream [B, T, hidden] from {@link #hidden}: final RMSNorm and LM head. */
+    public NDArray head(NDArray h) {
+        NDManager m = h.getManager();
+        return Linear.linear(rmsNorm(h, fp32(weights.norm(), m)), fp32(weights.lmHead(), m)).singletonOrThrow();
     }
 
     /** The residual stream [B, T, hidden] after the first {@code layers} decoder layers (before the final norm). */
@@ -151,15 +216,38 @@ public final class LlamaModel implements AutoCloseable {
         int start = cache == null ? 0 : cache.length();
         if (cache != null && layers != config.numLayers())
             throw new IllegalArgumentException("a kv cache needs every layer to run");
-        NDArray x = weights.embed().get(m, new NDIndex("{}", tokens));
+        NDArray x = embed(tokens);
         NDArray causal = mask.rows(start, t, m);
-        for (int l = 0; l < layers; l++) x = layer(l, x, start, causal, cache, tap);
+        // Inference without a tap frees each layer's intermediates when the layer is done (see scopedLayer);
+        // training keeps them (autograd holds what backward needs anyway) and taps may look at them.
+        boolean scoped = tap == ForwardTap.NONE && !ai.djl.pytorch.jni.JniUtils.isGradMode();
+        for (int l = 0; l < layers; l++)
+            x = scoped ? scopedLayer(l, x, start, causal, cache) : layer(l, weights.layer(l), x, start, causal, cache, tap);
         if (cache != null) cache.advance(t);
         return x;
     }
 
-    private NDArray layer(int l, NDArray x, int start, NDArray causal, KvCache cache, ForwardTap tap) {
-        LayerWeights w = weights.layer(l);
+    /**
+     * One layer whose intermediates live in their own manager, closed when the layer returns; only the output
+     * moves to the caller's manager, and the consumed input is freed. DJL frees arrays only when their manager
+     * closes, so without this a forward pass holds every layer's attention scores at once: for a 7B model at
+     * batch 16 that is 32 x several GiB per prefill chunk instead of one layer's worth.
+     */
+    private NDArray scopedLayer(int l, NDArray x, int start, NDArray causal, KvCache cache) {
+        NDManager outer = x.getManager();
+        NDArray out;
+        try (NDManager scope = outer.newSubManager()) {
+            x.tempAttach(scope);
+            out = layer(l, weights.layer(l), x, start, causal, cache, ForwardTap.NONE);
+            out.attach(outer);
+        }
+        x.close();
+        return out;
+    }
+
+    private NDArray layer(int l, LayerWeights stored, NDArray x, int start, NDArray causal, KvCache cache, ForwardTap tap) {
+        NDManager step = x.getManager();
+        LayerWeights w = stored.map(a -> fp32(a, step));
         NDArray h = rmsNorm(x, w.inputNorm());
         tap.attentionInput(l, h);
         NDArray attn = attention(l, w, h, start, causal, cache, tap);
@@ -186,12 +274,41 @@ public final class LlamaModel implements AutoCloseable {
             k = kv[0];
             v = kv[1];
         }
+        if (grouped[l]) return groupedAttention(q, k, v, causal, b, t);
         // Query head i reads kv head map[i]: an index gather along the head axis (an exact copy).
         if (kIndex[l] != null) k = k.get(h.getManager(), new NDIndex(":, {}", kIndex[l]));
         if (vIndex[l] != null) v = v.get(h.getManager(), new NDIndex(":, {}", vIndex[l]));
         NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(scale).add(causal);
         NDArray out = scores.softmax(-1).matMul(v);                           // [B, heads, T, d]
         return out.transpose(0, 2, 1, 3).reshape(b, t, (long) config.numHeads() * d);
+    }
+
+    /**
+     * {@code w} itself when fp32; an fp16-stored weight ({@link WeightStorage}) widened to fp32 in {@code step}'s
+     * manager, so the copy lives only as long as the step that uses it.
+     */
+    private static NDArray fp32(NDArray w, NDManager step) {
+        if (w.getDataType() == DataType.FLOAT32) return w;
+        NDArray wide = w.toType(DataType.FLOAT32, false);
+        wide.attach(step);
+        return wide;
+    }
+
+    /**
+     * Attention for contiguous groups without copying K and V per query head: the g query heads of kv head j
+     * are stacked into one [g*T, d] block per kv head, so one matmul against that kv head's keys serves them all.
+     * During decoding this reads the cache once per kv head instead of materializing a [B, heads, S, d] copy per
+     * layer and step, which is where GQA's decode speed comes from.
+     */
+    private NDArray groupedAttention(NDArray q, NDArray k, NDArray v, NDArray causal, long b, long t) {
+        int heads = config.numHeads();
+        long kv = k.getShape().get(1);
+        long g = heads / kv;
+        int d = config.headDim();
+        long s = k.getShape().get(2);
+        NDArray scores = q.reshape(b, kv, g * t, d).matMul(k.transpose(0, 1, 3, 2)).reshape(b, heads, t, s).mul(scale).add(causal);
+        NDArray out = scores.softmax(-1).reshape(b, kv, g * t, s).matMul(v);   // [B, kv, g*T, d]
+        return out.reshape(b, heads, t, d).transpose(0, 2, 1, 3).reshape(b, t, (long) heads * d);
     }
 
     /** [B, T, n*d] -> [B, n, T, d]. */
@@ -224,19 +341,22 @@ public final class LlamaModel implements AutoCloseable {
     public void calibrate(int[] ids, CalibrationStats stats) {
         try (NDManager sub = manager.newSubManager()) {
             ForwardTap tap = new ForwardTap() {
-                @Override public void attentionInput(int layer, NDArray x) {
-                    NDArray rows = x.reshape(-1, config.hiddenSize());
-                    NDArray xtx = rows.transpose().matMul(rows);
-                    NDArray sums = rows.sum(new int[] {0});
-                    stats.add(layer, xtx.toFloatArray(), sums.toFloatArray(), (int) rows.getShape().get(0));
-                }
+                @Override public void attentionInput(int layer, NDArray x) { addStats(layer, x, stats); }
             };
             // Only attention inputs are needed: run layers 0..L-2 and take the last one's input norm directly
             // (no last MLP, no LM head).
             int last = config.numLayers() - 1;
             NDArray x = hidden(tokens(sub, ids), null, tap, last);
-            tap.attentionInput(last, rmsNorm(x, weights.layer(last).inputNorm()));
+            tap.attentionInput(last, rmsNorm(x, fp32(weights.layer(last).inputNorm(), sub)));
         }
+    }
+
+    /** Adds X^T X and the column sums of an attention input X ([B, T, hidden]) to {@code stats}, computed on the device. */
+    public static void addStats(int layer, NDArray x, CalibrationStats stats) {
+        NDArray rows = x.reshape(-1, x.getShape().get(x.getShape().dimension() - 1));
+        NDArray xtx = rows.transpose().matMul(rows);
+        NDArray sums = rows.sum(new int[] {0});
+        stats.add(layer, xtx.toFloatArray(), sums.toFloatArray(), (int) rows.getShape().get(0));
     }
 
     @Override public void close() { manager.close(); }

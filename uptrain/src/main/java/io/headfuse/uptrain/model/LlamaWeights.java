@@ -2,6 +2,7 @@ package io.headfuse.uptrain.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.headfuse.formats.Checkpoint;
 import io.headfuse.formats.CheckpointException;
@@ -17,7 +18,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A Llama model's parameters as fp32 NDArrays on one device, owned by one manager. Each tensor is read through
+ * A Llama model's parameters as fp32 NDArrays on one device (or fp16 where a {@link WeightStorage} says so: frozen
+ * weights the forward pass widens where it uses them), owned by one manager. Each tensor is read through
  * formats/ and widened to fp32 in Java (DJL's PyTorch engine has no bf16), then copied to the device once.
  *
  * <p>The arrays are plain leaves: callers that train can {@code setRequiresGradient(true)} on any of
@@ -38,40 +40,38 @@ public final class LlamaWeights {
         this.tied = tied;
     }
 
-    /** Reads every tensor of {@code ckpt} (shapes checked against {@code config}) into {@code manager}. */
+    /** Reads every tensor of {@code ckpt} (shapes checked against {@code config}) into {@code manager}, fp32. */
     public static LlamaWeights load(Checkpoint ckpt, LlamaConfig config, NDManager manager) throws IOException {
-        Loader in = new Loader(ckpt, manager);
+        return load(ckpt, config, manager, WeightStorage.FP32);
+    }
+
+    /** As {@link #load(Checkpoint, LlamaConfig, NDManager)}, keeping the tensors {@code storage} names in fp16. */
+    public static LlamaWeights load(Checkpoint ckpt, LlamaConfig config, NDManager manager, WeightStorage storage) throws IOException {
+        Loader in = new Loader(ckpt, manager, storage);
         int h = config.hiddenSize();
-        int qDim = config.numHeads() * config.headDim();
-        int ff = config.intermediateSize();
         NDArray embed = in.required(LlamaNames.EMBED, config.vocabSize(), h);
         List<LayerWeights> layers = new ArrayList<>();
-        for (int i = 0; i < config.numLayers(); i++) {
-            // K and V rows of this layer (per-layer under DHA's head counts).
-            int kDim = config.kvHeads(i, false) * config.headDim(), vDim = config.kvHeads(i, true) * config.headDim();
-            layers.add(new LayerWeights(
-                    in.required(LlamaNames.inputNorm(i), h),
-                    in.required(LlamaNames.q(i), qDim, h),
-                    in.required(LlamaNames.k(i), kDim, h),
-                    in.required(LlamaNames.v(i), vDim, h),
-                    in.required(LlamaNames.o(i), h, qDim),
-                    in.optional(LlamaNames.qBias(i), qDim),
-                    in.optional(LlamaNames.kBias(i), kDim),
-                    in.optional(LlamaNames.vBias(i), vDim),
-                    in.optional(LlamaNames.layer(i, "self_attn.o_proj.bias"), h),
-                    in.required(LlamaNames.postNorm(i), h),
-                    in.required(LlamaNames.gate(i), ff, h),
-                    in.required(LlamaNames.up(i), ff, h),
-                    in.required(LlamaNames.down(i), h, ff),
-                    in.optional(LlamaNames.layer(i, "mlp.gate_proj.bias"), ff),
-                    in.optional(LlamaNames.layer(i, "mlp.up_proj.bias"), ff),
-                    in.optional(LlamaNames.layer(i, "mlp.down_proj.bias"), h)));
-        }
+        for (int i = 0; i < config.numLayers(); i++) layers.add(in.layer(config, i));
         NDArray norm = in.required(LlamaNames.NORM, h);
         // Tied checkpoints may or may not store lm_head (transformers drops it; some exporters keep a copy).
         boolean tied = config.tieWordEmbeddings() || !ckpt.has(LlamaNames.LM_HEAD);
         NDArray head = tied ? embed : in.required(LlamaNames.LM_HEAD, config.vocabSize(), h);
         return new LlamaWeights(embed, layers, norm, head, tied);
+    }
+
+    /**
+     * Only the embedding (fp32): for running decoder layers one at a time with weights loaded by
+     * {@link #loadLayer}, when the whole model does not fit the device (layer-wise calibration). Has no layers,
+     * norm or head.
+     */
+    public static LlamaWeights loadEmbedding(Checkpoint ckpt, LlamaConfig config, NDManager manager) throws IOException {
+        NDArray embed = new Loader(ckpt, manager, WeightStorage.FP32).required(LlamaNames.EMBED, config.vocabSize(), config.hiddenSize());
+        return new LlamaWeights(embed, List.of(), null, null, true);
+    }
+
+    /** Decoder layer {@code i} of {@code ckpt} (fp32) into {@code manager}, shapes checked against {@code config}. */
+    public static LayerWeights loadLayer(Checkpoint ckpt, LlamaConfig config, int i, NDManager manager) throws IOException {
+        return new Loader(ckpt, manager, WeightStorage.FP32).layer(config, i);
     }
 
     public NDArray embed() { return embed; }
@@ -120,7 +120,7 @@ public final class LlamaWeights {
     }
 
     /** Reads named tensors into fp32 NDArrays, checking shapes. */
-    private record Loader(Checkpoint ckpt, NDManager manager) {
+    private record Loader(Checkpoint ckpt, NDManager manager, WeightStorage storage) {
         NDArray required(String name, long... shape) throws IOException {
             TensorSource t = ckpt.tensor(name);
             if (!Arrays.equals(t.shape(), shape))
@@ -129,12 +129,42 @@ public final class LlamaWeights {
             if (!t.dtype().isFloat())
                 throw new CheckpointException(ckpt.source(), name + " is " + t.dtype() + ", not a floating-point tensor");
             NDArray a = manager.create(t.toFloats(), new Shape(shape));
+            if (storage.isHalf(name)) {
+                NDArray half = a.toType(DataType.FLOAT16, false);
+                a.close();
+                a = half;
+            }
             a.setName(name);
             return a;
         }
 
         NDArray optional(String name, long... shape) throws IOException {
             return ckpt.has(name) ? required(name, shape) : null;
+        }
+
+        LayerWeights layer(LlamaConfig config, int i) throws IOException {
+            int h = config.hiddenSize();
+            int qDim = config.numHeads() * config.headDim();
+            // K and V rows of this layer (per-layer under DHA's head counts).
+            int kDim = config.kvHeads(i, false) * config.headDim(), vDim = config.kvHeads(i, true) * config.headDim();
+            int ff = config.intermediateSize();
+            return new LayerWeights(
+                    required(LlamaNames.inputNorm(i), h),
+                    required(LlamaNames.q(i), qDim, h),
+                    required(LlamaNames.k(i), kDim, h),
+                    required(LlamaNames.v(i), vDim, h),
+                    required(LlamaNames.o(i), h, qDim),
+                    optional(LlamaNames.qBias(i), qDim),
+                    optional(LlamaNames.kBias(i), kDim),
+                    optional(LlamaNames.vBias(i), vDim),
+                    optional(LlamaNames.layer(i, "self_attn.o_proj.bias"), h),
+                    required(LlamaNames.postNorm(i), h),
+                    required(LlamaNames.gate(i), ff, h),
+                    required(LlamaNames.up(i), ff, h),
+                    required(LlamaNames.down(i), h, ff),
+                    optional(LlamaNames.layer(i, "mlp.gate_proj.bias"), ff),
+                    optional(LlamaNames.layer(i, "mlp.up_proj.bias"), ff),
+                    optional(LlamaNames.layer(i, "mlp.down_proj.bias"), h));
         }
     }
 }

@@ -21,12 +21,19 @@ public record TensorRef(StorageRef storage, long offset, long[] shape, long[] st
         return n;
     }
 
-    /** True when the strides are those of a row-major tensor of this shape (dims of size 1 may have any stride). */
+    /**
+     * True when the strides are those of a row-major tensor of this shape (dims of size 1 may have any stride).
+     * A shape of more than 2^63 elements is not contiguous in any storage, so an overflow answers false.
+     */
     public boolean isContiguous() {
         long expect = 1;
         for (int i = shape.length - 1; i >= 0; i--) {
             if (shape[i] != 1 && stride[i] != expect) return false;
-            expect = Math.multiplyExact(expect, shape[i]);
+            try {
+                expect = Math.multiplyExact(expect, shape[i]);
+            } catch (ArithmeticException e) {
+                return false;
+            }
         }
         return true;
     }

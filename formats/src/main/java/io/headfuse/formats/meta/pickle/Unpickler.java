@@ -35,6 +35,13 @@ public final class Unpickler {
     private final List<Object> stack = new ArrayList<>();
     private final Deque<Integer> marks = new ArrayDeque<>();
     private final Map<Long, Object> memo = new HashMap<>();
+    private long values; // every value pushed or stored in a container, against MAX_VALUES
+
+    // Bounds far above what torch.save writes (a 405B model's data.pkl has a few hundred thousand opcodes and a
+    // stack a few deep), and low enough that a forged pickle of EMPTY_LIST/MEMOIZE/APPEND fails in well under a
+    // second and a few hundred MB of heap instead of exhausting it.
+    static final int MAX_STACK = 100_000, MAX_MARKS = 10_000, MAX_MEMO = 1_000_000;
+    static final long MAX_VALUES = 4_000_000;
 
     private Unpickler(byte[] data, Path file, String entry) {
         this.in = ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN);
@@ -76,7 +83,10 @@ public final class Unpickler {
                 if (proto > 5) throw fail(pos, "pickle protocol " + proto + " is newer than 5");
             }
             case 0x95 -> in.getLong(); // FRAME: a length hint only
-            case '(' -> marks.push(stack.size()); // MARK
+            case '(' -> { // MARK
+                if (marks.size() >= MAX_MARKS) throw fail(pos, "more than " + MAX_MARKS + " nested MARKs");
+                marks.push(stack.size());
+            }
             case '0' -> pop(pos); // POP
             case '1' -> popMark(pos); // POP_MARK
             case '2' -> push(peek(pos)); // DUP
@@ -95,15 +105,18 @@ public final class Unpickler {
             }
             case 'a' -> { // APPEND
                 Object v = pop(pos);
+                count(1, pos);
                 listAt(peek(pos), pos).add(v);
             }
             case 'e' -> { // APPENDS
                 List<Object> items = popMark(pos);
+                count(items.size(), pos);
                 listAt(peek(pos), pos).addAll(items);
             }
             case 's' -> { // SETITEM
                 Object v = pop(pos);
-                Object k = pop(pos);
+                Object k = key(pop(pos), pos);
+                count(1, pos);
                 dictAt(peek(pos), pos).put(k, v);
             }
             case 'u' -> { // SETITEMS
@@ -116,9 +129,9 @@ public final class Unpickler {
             case 'C' -> push(bytes(in.get() & 0xff, pos)); // SHORT_BINBYTES
             case 'B' -> push(bytes(in.getInt() & 0xffffffffL, pos)); // BINBYTES
             case 0x8e -> push(bytes(in.getLong(), pos)); // BINBYTES8
-            case 'q' -> memo.put((long) (in.get() & 0xff), peek(pos)); // BINPUT
-            case 'r' -> memo.put(in.getInt() & 0xffffffffL, peek(pos)); // LONG_BINPUT
-            case 0x94 -> memo.put((long) memo.size(), peek(pos)); // MEMOIZE
+            case 'q' -> memoPut((long) (in.get() & 0xff), pos); // BINPUT
+            case 'r' -> memoPut(in.getInt() & 0xffffffffL, pos); // LONG_BINPUT
+            case 0x94 -> memoPut((long) memo.size(), pos); // MEMOIZE
             case 'h' -> push(memoGet(in.get() & 0xff, pos)); // BINGET
             case 'j' -> push(memoGet(in.getInt() & 0xffffffffL, pos)); // LONG_BINGET
             case 'J' -> push((long) in.getInt()); // BININT
@@ -215,7 +228,32 @@ public final class Unpickler {
 
     // ---- stack, memo and argument helpers ----
 
-    private void push(Object o) { stack.add(o); }
+    private void push(Object o) throws CheckpointException {
+        int pos = in.position();
+        if (stack.size() >= MAX_STACK) throw fail(pos, "more than " + MAX_STACK + " values on the stack");
+        count(1, pos);
+        stack.add(o);
+    }
+
+    private void count(long n, int pos) throws CheckpointException {
+        values += n;
+        if (values > MAX_VALUES) throw fail(pos, "more than " + MAX_VALUES + " values: far more than any checkpoint's state dict holds");
+    }
+
+    private void memoPut(long index, int pos) throws CheckpointException {
+        Object v = peek(pos);
+        if (memo.size() >= MAX_MEMO && !memo.containsKey(index)) throw fail(pos, "more than " + MAX_MEMO + " memo entries");
+        memo.put(index, v);
+    }
+
+    /**
+     * A dict key. torch state dicts key by strings (and their metadata by strings and ints); a list, tuple or dict
+     * as a key would have to be hashed, recursively, and a deep or self-containing one overflows the Java stack.
+     */
+    private Object key(Object k, int pos) throws CheckpointException {
+        if (k == null || k instanceof String || k instanceof Long || k instanceof BigInteger || k instanceof Boolean || k instanceof Double) return k;
+        throw fail(pos, "dict key is " + describe(k) + ": only strings and numbers are accepted as keys");
+    }
 
     private Object pop(int pos) throws CheckpointException {
         if (stack.size() <= (marks.isEmpty() ? 0 : marks.peek())) throw fail(pos, "stack underflow");
@@ -265,7 +303,8 @@ public final class Unpickler {
 
     private void putPairs(Map<Object, Object> d, List<Object> items, int pos) throws CheckpointException {
         if (items.size() % 2 != 0) throw fail(pos, "odd number of items for a dict");
-        for (int i = 0; i < items.size(); i += 2) d.put(items.get(i), items.get(i + 1));
+        count(items.size() / 2, pos);
+        for (int i = 0; i < items.size(); i += 2) d.put(key(items.get(i), pos), items.get(i + 1));
     }
 
     private List<Object> tupleArgs(Object args, TorchGlobal g, int pos) throws CheckpointException {

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Layer-wise calibration on a GPU machine (issue 10): the asym conversion of the synthetic Llama-2-7B-shaped checkpoint
+# with 16,384 calibration tokens, calibrated on the GPU one decoder layer at a time (--calib-layerwise yes; the
+# whole fp32 model would fit an H200, so auto would not choose it there). Prints the wall time and the peak GPU
+# memory (nvidia-smi, sampled twice a second; "n/a" without it). The synthetic model has no tokenizer: headfuse-mha-s's
+# (8192 ids, inside the 32000 of the vocabulary) is copied in, so the calibration text can be tokenized.
+#   usage: bench/gpu-calib-7b.sh TEXT [TOKENS]        (default 16384; SMALL=1: 4 layers)
+#   HEADFUSE, HEADFUSE_CP, SYNTH_ARGS, DEVICE: as in bench/gpu-decode-7b.sh; KV: kv heads (default 8)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+TEXT=$1; TOKENS=${2:-16384}
+HEADFUSE=${HEADFUSE:-./headfuse}
+JAVA=${JAVA:-${JAVA_HOME:+$JAVA_HOME/bin/}java}
+CP=${HEADFUSE_CP:-formats/target/headfuse-formats-0.1.0-SNAPSHOT.jar:$(cat converter/target/classpath.txt 2>/dev/null)}
+export HEADFUSE_HEAP=${HEADFUSE_HEAP:-24g} HEADFUSE_NO_BUILD=1
+POLL=""
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/headfuse-calib.XXXXXX"); trap '[ -n "$POLL" ] && kill "$POLL" 2>/dev/null; rm -rf "$WORK"' EXIT
+if [ "${SMALL:-0}" = 1 ]; then ARGS="4 4096 32 11008 32000"; else ARGS="${SYNTH_ARGS:-}"; fi
+DEVICE=${DEVICE:-gpu}
+"$JAVA" -cp "$CP" bench/SyntheticCheckpoint.java "$WORK/mha" $ARGS
+cp models/headfuse-mha-s/tokenizer.json models/headfuse-mha-s/tokenizer_config.json "$WORK/mha/"
+if command -v nvidia-smi >/dev/null; then
+  (while :; do nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -i 0; sleep 0.5; done) >"$WORK/mem" 2>/dev/null & POLL=$!
+fi
+t0=$(date +%s.%N)
+eval "$HEADFUSE" convert --model "$WORK/mha" --out "$WORK/asym8" --kv-heads "${KV:-8}" --strategy asym --calib "$TEXT" --calib-tokens "$TOKENS" \
+  --calib-device "$DEVICE" --calib-layerwise yes
+t1=$(date +%s.%N)
+[ -n "$POLL" ] && kill "$POLL" && wait "$POLL" 2>/dev/null
+peak=$( [ -s "$WORK/mem" ] && sort -g "$WORK/mem" | tail -1 | awk '{printf "%.1f GiB", $1 / 1024}' || echo n/a)
+awk -v a="$t0" -v b="$t1" -v p="$peak" -v n="$TOKENS" -v kv="${KV:-8}" -v d="$DEVICE" 'BEGIN { printf "asym kv %d of the synthetic checkpoint, %d calibration tokens, layer-wise on %s: %.0f s wall (conversion included), peak GPU memory %s\n", kv, n, d, b - a, p }'
+grep -o '"calib[^,]*' "$WORK/asym8/headfuse.json" 2>/dev/null || true

@@ -1,0 +1,154 @@
+package io.headfuse.uptrain.eval;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
+import io.headfuse.formats.LlamaConfig;
+import io.headfuse.uptrain.model.DeviceMemory;
+import io.headfuse.uptrain.model.ForwardTap;
+import io.headfuse.uptrain.model.KvCache;
+import io.headfuse.uptrain.model.LlamaModel;
+import io.headfuse.uptrain.model.PeakMemory;
+import java.util.OptionalLong;
+import java.util.Random;
+
+/**
+ * Batched greedy decoding with the kv cache, timed: the measurement behind {@code headfuse bench-decode}. The
+ * prompts are prefilled in chunks through the cache (a whole 4096-token prompt at batch 16 would need its
+ * [16, heads, 4096, 4096] attention scores several times over), then every step feeds the batch's last tokens.
+ * A short untimed warm-up runs first so CUDA's lazy initialisation is not counted.
+ */
+public final class DecodeBench {
+    /** Bound on one prefill chunk's attention scores; the chunk length follows from it. */
+    static final long CHUNK_SCORE_BYTES = 2L << 30;
+
+    private DecodeBench() {}
+
+    /** Runs {@code o} on {@code model} (named {@code name} in the result). */
+    public static DecodeResult run(String name, LlamaModel model, DecodeOptions o) {
+        LlamaConfig c = model.config();
+        long[][] prompts = prompts(o, c.vocabSize());
+        warmUp(model, prompts);
+        DeviceMemory.releaseCached(model.device());
+        try (PeakMemory peak = PeakMemory.watch(model.device())) {
+            int capacity = o.context() + o.newTokens();
+            KvCache cache = model.newCache(capacity);
+            try {
+                long t0 = System.nanoTime();
+                long[] next = prefill(model, cache, prompts, chunk(c, o.batch(), capacity));
+                long t1 = System.nanoTime();
+                int[][] out = new int[o.batch()][o.newTokens()];
+                record(out, 0, next);
+                for (int i = 1; i < o.newTokens(); i++) {
+                    next = step(model, cache, next);
+                    record(out, i, next);
+                }
+                long t2 = System.nanoTime();
+                peak.sample();
+                long arrays = cache.allocatedBytes();
+                // Measured on the device: what CUDA reports in use with the cache and without it, the allocator's
+                // idle blocks returned first both times so only live tensors count.
+                DeviceMemory.releaseCached(model.device());
+                OptionalLong with = DeviceMemory.used(model.device());
+                cache.close();
+                cache = null;
+                DeviceMemory.releaseCached(model.device());
+                OptionalLong without = DeviceMemory.used(model.device());
+                boolean onDevice = with.isPresent() && without.isPresent();
+                long measured = onDevice ? with.getAsLong() - without.getAsLong() : arrays;
+                return new DecodeResult(name, o.batch(), o.context(), o.newTokens(), (t1 - t0) / 1e9, (t2 - t1) / 1e9,
+                        computedKvBytes(c, o.batch(), capacity), measured, onDevice ? "device" : "arrays", peak.peak(), out);
+            } finally {
+                if (cache != null) cache.close();
+            }
+        }
+    }
+
+    /** 2 (K and V) x layers x kv heads x head_dim x 4 bytes (the runtime's fp32) x sequences x positions. */
+    public static long computedKvBytes(LlamaConfig c, int batch, int positions) {
+        return c.kvBytesPerToken(io.headfuse.formats.DType.F32) * batch * positions;
+    }
+
+    /**
+     * Greedy continuation of equal-length prompts as one batch through the cache: [batch][n] tokens. Prefills
+     * in chunks of at most {@code chunk} tokens.
+     */
+    public static int[][] greedy(LlamaModel model, int[][] prompts, int n, int chunk) {
+        long[][] p = new long[prompts.length][];
+        for (int b = 0; b < p.length; b++) {
+            p[b] = new long[prompts[b].length];
+            for (int i = 0; i < p[b].length; i++) p[b][i] = prompts[b][i];
+        }
+        int[][] out = new int[prompts.length][n];
+        try (KvCache cache = model.newCache(prompts[0].length + n)) {
+            long[] next = prefill(model, cache, p, chunk);
+            record(out, 0, next);
+            for (int i = 1; i < n; i++) {
+                next = step(model, cache, next);
+                record(out, i, next);
+            }
+        }
+        return out;
+    }
+
+    /** Feeds the prompts in chunks; returns the greedy next token of each sequence. */
+    static long[] prefill(LlamaModel model, KvCache cache, long[][] prompts, int chunk) {
+        int t = prompts[0].length;
+        long[] next = null;
+        for (int s = 0; s < t; s += chunk) {
+            int e = Math.min(t, s + chunk);
+            long[] flat = new long[prompts.length * (e - s)];
+            for (int b = 0; b < prompts.length; b++) System.arraycopy(prompts[b], s, flat, b * (e - s), e - s);
+            try (NDManager sub = model.manager().newSubManager()) {
+                NDArray ids = sub.create(flat, new Shape(prompts.length, e - s));
+                NDArray h = model.hidden(ids, cache, ForwardTap.NONE, model.config().numLayers());
+                if (e == t) next = argMaxLast(model, h);
+            }
+        }
+        return next;
+    }
+
+    /** One decode step: feeds each sequence's last token, returns the next. */
+    static long[] step(LlamaModel model, KvCache cache, long[] last) {
+        try (NDManager sub = model.manager().newSubManager()) {
+            NDArray ids = sub.create(last, new Shape(last.length, 1));
+            return argMaxLast(model, model.hidden(ids, cache, ForwardTap.NONE, model.config().numLayers()));
+        }
+    }
+
+    /** Greedy token at the last position of each sequence (only that position goes through the LM head). */
+    private static long[] argMaxLast(LlamaModel model, NDArray hidden) {
+        NDArray last = hidden.get(new NDIndex(":, -1:, :"));
+        return model.head(last).argMax(-1).toLongArray();
+    }
+
+    /** Prefill chunk length: the whole context when its attention scores fit {@link #CHUNK_SCORE_BYTES}. */
+    static int chunk(LlamaConfig c, int batch, int positions) {
+        long perToken = 4L * batch * c.numHeads() * positions;
+        return (int) Math.max(1, Math.min(positions, CHUNK_SCORE_BYTES / perToken));
+    }
+
+    private static void record(int[][] out, int i, long[] next) {
+        for (int b = 0; b < out.length; b++) out[b][i] = (int) next[b];
+    }
+
+    private static long[][] prompts(DecodeOptions o, int vocab) {
+        long[][] p = new long[o.batch()][o.context()];
+        Random r = new Random(o.seed());
+        for (int b = 0; b < o.batch(); b++)
+            for (int i = 0; i < o.context(); i++)
+                p[b][i] = o.prompt() == null ? r.nextInt(vocab) : o.prompt()[(int) (((long) b * o.context() + i) % o.prompt().length)];
+        return p;
+    }
+
+    /** A few tokens through prefill and two decode steps, untimed. */
+    private static void warmUp(LlamaModel model, long[][] prompts) {
+        long[][] few = new long[prompts.length][];
+        for (int b = 0; b < few.length; b++) few[b] = java.util.Arrays.copyOf(prompts[b], Math.min(8, prompts[b].length));
+        try (KvCache cache = model.newCache(few[0].length + 2)) {
+            long[] next = prefill(model, cache, few, few[0].length);
+            step(model, cache, step(model, cache, next));
+        }
+    }
+}

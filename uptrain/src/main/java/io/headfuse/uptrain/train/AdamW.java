@@ -1,0 +1,84 @@
+package io.headfuse.uptrain.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
+import java.util.List;
+
+/**
+ * AdamW as torch.optim.AdamW computes it (decoupled weight decay; bias corrections applied to the step size and to
+ * the second moment: p -= lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps)), with a global-norm gradient clip in front
+ * (torch.nn.utils.clip_grad_norm_: every gradient scaled by min(1, max / (norm + 1e-6))).
+ *
+ * <p>Written by hand because DJL's optimisers clip element-wise and only from above, and its trainer sums
+ * gradients across devices. Everything stays on the device: the clip coefficient is a device scalar, so a step
+ * never waits for the GPU; only reading the returned norm does.
+ *
+ * <p>Updates run with autograd off (outside the gradient collector), so in-place writes to leaves are allowed.
+ * Temporaries that DJL attaches to a persistent array's manager are moved to the step's manager, so nothing
+ * accumulates over steps.
+ */
+final class AdamW {
+    private final List<TrainableParameter> params;
+    private final double beta1;
+    private final double beta2;
+    private final double eps;
+    private final double weightDecay;
+
+    AdamW(List<TrainableParameter> params, double beta1, double beta2, double eps, double weightDecay) {
+        this.params = List.copyOf(params);
+        this.beta1 = beta1;
+        this.beta2 = beta2;
+        this.eps = eps;
+        this.weightDecay = weightDecay;
+    }
+
+    List<TrainableParameter> parameters() { return params; }
+
+    /**
+     * The global L2 norm of the gradients (a device scalar in {@code step}), after scaling them so that it is at
+     * most {@code maxNorm} (no clipping when maxNorm is 0).
+     */
+    NDArray clipGradients(NDManager step, double maxNorm) {
+        NDArray[] squares = new NDArray[params.size()];
+        for (int i = 0; i < squares.length; i++) squares[i] = gradient(params.get(i), step).square().sum();
+        NDArray norm = ai.djl.ndarray.NDArrays.stack(new ai.djl.ndarray.NDList(squares)).sum().sqrt();
+        if (maxNorm > 0) {
+            NDArray coef = norm.add(1e-6).pow(-1).mul((float) maxNorm).minimum(1f);
+            for (TrainableParameter p : params) gradient(p, step).muli(coef);
+        }
+        return norm;
+    }
+
+    /** One update with learning rate {@code lr} at step {@code t} (1-based, for the bias corrections). */
+    void update(NDManager step, double lr, int t) {
+        double bc1 = 1 - Math.pow(beta1, t);
+        double bc2Sqrt = Math.sqrt(1 - Math.pow(beta2, t));
+        for (TrainableParameter p : params) {
+            NDArray g = gradient(p, step);
+            double plr = lr * p.lrScale();
+            if (weightDecay != 0) p.weight().muli((float) (1 - plr * weightDecay));
+            p.expAvg().muli((float) beta1).addi(g.mul((float) (1 - beta1)));
+            p.expAvgSq().muli((float) beta2).addi(g.square().muli((float) (1 - beta2)));
+            NDArray denom = onStep(p.expAvgSq().sqrt(), step).divi((float) bc2Sqrt).addi((float) eps);
+            NDArray delta = onStep(p.expAvg().div(denom), step).muli((float) (plr / bc1));
+            p.weight().subi(delta);
+        }
+    }
+
+    /** Sets every gradient to zero (torch's zero_grad without set_to_none). */
+    void zeroGradients() {
+        for (TrainableParameter p : params) JniUtils.zeroGrad((PtNDArray) p.weight());
+    }
+
+    /** The gradient of {@code p}, as a handle owned by the step (the tensor itself stays with the weight). */
+    static NDArray gradient(TrainableParameter p, NDManager step) {
+        return onStep(p.weight().getGradient(), step);
+    }
+
+    private static NDArray onStep(NDArray a, NDManager step) {
+        a.attach(step);
+        return a;
+    }
+}
