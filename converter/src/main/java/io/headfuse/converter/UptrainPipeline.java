@@ -18,6 +18,7 @@ import io.headfuse.uptrain.model.TorchRuntime;
 import io.headfuse.uptrain.tokenizer.TextTokenizer;
 import io.headfuse.uptrain.tokenizer.Tokenizers;
 import io.headfuse.uptrain.train.NdArrayTensor;
+import io.headfuse.uptrain.train.NoGrad;
 import io.headfuse.uptrain.train.Trainer;
 import io.headfuse.uptrain.train.TrainerCheckpoint;
 import io.headfuse.uptrain.train.TrainerSettings;
@@ -133,16 +134,12 @@ final class UptrainPipeline {
      */
     private static void roundTo(LlamaModel student, DType dtype) {
         if (dtype == DType.F32) return;
-        boolean grad = ai.djl.pytorch.jni.JniUtils.isGradMode();
-        ai.djl.pytorch.jni.JniUtils.setGradMode(false);
-        try {
+        try (NoGrad off = new NoGrad()) {
             for (var a : student.weights().parameters().values()) {
                 float[] v = a.toFloatArray();
                 float[] r = Floats.read(Floats.encode(v, dtype), dtype, 0, v.length);
                 a.set(java.nio.FloatBuffer.wrap(r));
             }
-        } finally {
-            ai.djl.pytorch.jni.JniUtils.setGradMode(grad);
         }
     }
 

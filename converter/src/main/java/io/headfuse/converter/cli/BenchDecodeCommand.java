@@ -42,8 +42,8 @@ final class BenchDecodeCommand implements Command {
         o.addOption(Option.builder().longOpt("text").hasArg().argName("FILE").desc("cut the prompts from this UTF-8 text (default: random tokens)").build());
         o.addOption(Option.builder().longOpt("seed").hasArg().argName("S").desc("seed of the random prompts (default 0)").build());
         o.addOption(Option.builder().longOpt("fp16-weights").desc("keep the weights in fp16 on the device, widened to fp32 where used").build());
-        o.addOption(Option.builder().longOpt("json").hasArg().argName("OUT").desc("also write the results as JSON to OUT").build());
-        o.addOption(Option.builder().longOpt("png").hasArg().argName("FILE").desc("bar charts of decode tokens/s and kv-cache bytes per model").build());
+        o.addOption(Option.builder().longOpt("json").hasArg().argName("OUT").desc("also write the results as JSON to OUT (its folder must exist; non-finite numbers are written as null with a note)").build());
+        o.addOption(Option.builder().longOpt("png").hasArg().argName("FILE").desc("bar charts of decode tokens/s and kv-cache bytes per model (the folder must exist)").build());
         return o;
     }
 
@@ -54,8 +54,8 @@ final class BenchDecodeCommand implements Command {
         int batch = positive(cl, "batch", 1), context = positive(cl, "context", 512), n = positive(cl, "new", 128);
         long seed = Args.longValue(cl, "seed", 0);
         Device device = EvalArgs.device(cl);
-        Path json = cl.hasOption("json") ? Path.of(cl.getOptionValue("json")) : null;
-        Path png = cl.hasOption("png") ? Path.of(cl.getOptionValue("png")) : null;
+        Path json = cl.hasOption("json") ? Args.reportFile(cl, "json") : null;
+        Path png = cl.hasOption("png") ? Args.reportFile(cl, "png") : null;
         WeightStorage storage = cl.hasOption("fp16-weights") ? WeightStorage.FP16 : WeightStorage.FP32;
         List<Path> models = new ArrayList<>();
         for (String d : dirs) models.add(checked(d));

@@ -57,11 +57,9 @@ final class StrategyArgs {
             o = o.withCalibration(Arrays.stream(calib).map(Path::of).toList(), tokens);
             String device = cl.getOptionValue("calib-device", "cpu").toLowerCase(java.util.Locale.ROOT);
             if (!device.matches("cpu|(gpu|cuda)(:\\d+)?")) throw new UsageException("--calib-device expects cpu, gpu or gpu:N, got '" + device + "'");
-            try {
-                o = o.withCalibrationDevice(device, io.headfuse.converter.Calibration.Mode.parse(cl.getOptionValue("calib-layerwise", "auto")));
-            } catch (IllegalArgumentException e) {
-                throw new UsageException("--calib-layerwise: " + e.getMessage());
-            }
+            String mode = cl.getOptionValue("calib-layerwise", "auto");
+            if (!List.of("auto", "yes", "no").contains(mode)) throw new UsageException("--calib-layerwise must be one of auto, yes, no, got '" + mode + "'");
+            o = o.withCalibrationDevice(device, io.headfuse.converter.Calibration.Mode.parse(mode));
         }
         try {
             return o.withStrategy(flags.parse(cl));

@@ -35,7 +35,7 @@ final class UptrainCommand implements Command {
         o.addOption(opt("out", "DIR", "the HF folder to write (atomically)"));
         o.addOption(opt("tokens", "N", "training tokens (default 2,000,000; 4e5 and 400k work too)"));
         o.addOption(opt("seq", "L", "tokens per training window (default: the smaller of 1024 and the model's positions)"));
-        o.addOption(opt("batch", "B", "windows per micro-batch (default " + d.batch() + ")"));
+        o.addOption(opt("batch", "B", "windows per micro-batch (default " + d.batch() + "; distill_ref.py uses 8: the README's ablation says why 4)"));
         o.addOption(opt("accum", "K", "micro-batches per optimiser step (default 1)"));
         o.addOption(opt("lr", "X", "peak learning rate (default " + d.lr() + "); AdamW betas (0.9, 0.95), no weight decay, cosine to 10%"));
         o.addOption(opt("warmup", "F", "fraction of steps in linear warm-up (default " + d.warmup() + ")"));
@@ -76,7 +76,7 @@ final class UptrainCommand implements Command {
         UptrainRecipe recipe;
         try {
             recipe = UptrainRecipe.defaults(Args.count(cl, "tokens", UptrainRecipe.DEFAULT_TOKENS), seq)
-                    .withBatch(Args.intValue(cl, "batch", 8))
+                    .withBatch(Args.intValue(cl, "batch", UptrainRecipe.DEFAULT_BATCH))
                     .withAccum(Args.intValue(cl, "accum", 1))
                     .withLr(Args.doubleValue(cl, "lr", 3e-4))
                     .withWarmup(Args.doubleValue(cl, "warmup", 0.05))

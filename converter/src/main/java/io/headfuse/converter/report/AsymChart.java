@@ -88,14 +88,8 @@ public final class AsymChart {
         s.setLabelsVisible(true);
         s.setLabelsPosition(0.97); // near the top of the bar, clear of its edge
         s.setLabelsFont(new Font(Font.SANS_SERIF, Font.BOLD, 11));
-        s.setChartBackgroundColor(Color.WHITE);
-        s.setPlotBackgroundColor(Color.WHITE);
-        s.setPlotBorderColor(Color.GRAY);
+        ChartLook.apply(s, 12);
         s.setPlotGridVerticalLinesVisible(false);
-        s.setChartTitleBoxVisible(false);
-        s.setChartTitleFont(new Font(Font.SANS_SERIF, Font.BOLD, 13));
-        s.setAxisTitleFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
-        s.setAxisTickLabelsFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
         s.setXAxisLabelRotation(20); // the variant names are wider than their groups
         s.setLegendPosition(Styler.LegendPosition.OutsideS);
         s.setLegendLayout(Styler.LegendLayout.Horizontal);
@@ -105,6 +99,5 @@ public final class AsymChart {
         s.setAnnotationLineStroke(new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {6f, 4f}, 0f));
         s.setAnnotationTextFont(new Font(Font.SANS_SERIF, Font.ITALIC, 12));
         s.setAnnotationTextFontColor(Color.DARK_GRAY);
-        s.setToolTipsEnabled(false);
     }
 }

@@ -43,16 +43,9 @@ public final class DecodeChart {
         s.setLabelsFont(new Font(Font.SANS_SERIF, Font.BOLD, 11));
         s.setYAxisDecimalPattern(pattern);
         s.setYAxisMin(0.0);
-        s.setChartBackgroundColor(Color.WHITE);
-        s.setPlotBackgroundColor(Color.WHITE);
-        s.setPlotBorderColor(Color.GRAY);
+        ChartLook.apply(s, 11);
         s.setPlotGridVerticalLinesVisible(false);
-        s.setChartTitleBoxVisible(false);
-        s.setChartTitleFont(new Font(Font.SANS_SERIF, Font.BOLD, 13));
-        s.setAxisTitleFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
-        s.setAxisTickLabelsFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
         s.setXAxisLabelRotation(15);
-        s.setToolTipsEnabled(false);
         return chart;
     }
 }

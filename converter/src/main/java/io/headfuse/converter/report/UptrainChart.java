@@ -3,7 +3,6 @@ package io.headfuse.converter.report;
 import io.headfuse.converter.UptrainReport;
 import io.headfuse.uptrain.train.TrainingReport;
 import java.awt.Color;
-import java.awt.Font;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -89,15 +88,9 @@ public final class UptrainChart {
         c.setXAxisTitle("training tokens");
         c.setYAxisTitle(yTitle);
         var s = c.getStyler();
-        s.setChartBackgroundColor(Color.WHITE);
-        s.setPlotBackgroundColor(Color.WHITE);
-        s.setPlotBorderColor(Color.GRAY);
-        s.setChartTitleBoxVisible(false);
-        s.setChartTitleFont(new Font(Font.SANS_SERIF, Font.BOLD, 13));
-        s.setAxisTitleFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
+        ChartLook.apply(s, 11);
         s.setLegendPosition(Styler.LegendPosition.InsideNE);
         s.setXAxisDecimalPattern("#,##0");
-        s.setToolTipsEnabled(false);
         return c;
     }
 }

@@ -3,10 +3,10 @@ package io.headfuse.uptrain.train;
 import ai.djl.pytorch.jni.JniUtils;
 
 /** Autograd off for a block (torch.no_grad()), restoring the previous mode on close. */
-final class NoGrad implements AutoCloseable {
+public final class NoGrad implements AutoCloseable {
     private final boolean previous;
 
-    NoGrad() {
+    public NoGrad() {
         previous = JniUtils.isGradMode();
         JniUtils.setGradMode(false);
     }
