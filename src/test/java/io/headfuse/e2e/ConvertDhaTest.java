@@ -24,8 +24,12 @@ class ConvertDhaTest {
     @TempDir Path tmp;
 
     private String[] convert(Path out, String... extra) {
+        return convertWith(out, "--probe-tokens", "512", extra);
+    }
+
+    private String[] convertWith(Path out, String flag, String value, String... extra) {
         String[] base = {"convert", "--model", Assets.model("headfuse-mha-s").toString(), "--strategy", "dha", "--kv-heads", "2",
-                "--calib", Assets.text("sotu/sotu-1790-2021.txt").toString(), "--calib-tokens", "4096", "--probe-tokens", "512", "--out", out.toString()};
+                "--calib", Assets.text("sotu/sotu-1790-2021.txt").toString(), "--calib-tokens", "4096", flag, value, "--out", out.toString()};
         String[] all = java.util.Arrays.copyOf(base, base.length + extra.length);
         System.arraycopy(extra, 0, all, base.length, extra.length);
         return all;
@@ -74,7 +78,7 @@ class ConvertDhaTest {
 
     @Test void uniformIsPlainGqa() throws Exception {
         Path out = tmp.resolve("uniform");
-        Cli c = Cli.run(convert(out, "--uniform"));
+        Cli c = Cli.run(convertWith(out, "--seed", "3", "--uniform"));
         assertEquals(0, c.exit(), c.err());
         JsonNode config = Assets.json(out.resolve("config.json"));
         assertEquals(2, config.path("num_key_value_heads").asInt());

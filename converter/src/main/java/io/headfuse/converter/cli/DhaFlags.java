@@ -10,8 +10,8 @@ import org.apache.commons.cli.Option;
 
 /**
  * {@code --strategy dha}: per-layer K/V budgets priced by the calibration loss of collapsing each layer, K and V
- * sharing a grouping per layer by default. {@code --decoupled} is shared with asym (same meaning: K and V grouped
- * separately).
+ * sharing a grouping per layer by default. {@code --decoupled} and {@code --seed} are shared with asym (same
+ * meaning: K and V grouped separately; the seed of the swap search, which only {@code --uniform} runs).
  */
 final class DhaFlags implements StrategyFlags {
     @Override public String strategy() { return DhaStrategy.NAME; }
@@ -26,7 +26,8 @@ final class DhaFlags implements StrategyFlags {
                 Option.builder().longOpt("difficulty").hasArg().argName("D").desc("dha: price head counts by the calibration loss of collapsing "
                         + "each layer (loss, default) or by the reconstruction error (reconstruction)").build(),
                 Option.builder().longOpt("probe-tokens").hasArg().argName("N").desc("dha: calibration tokens each loss probe evaluates (default "
-                        + DhaOptions.DEFAULT_PROBE_TOKENS + ")").build());
+                        + DhaOptions.DEFAULT_PROBE_TOKENS + ")").build(),
+                Option.builder().longOpt("seed").hasArg().argName("S").desc("seed of the grouping search (asym, dha --uniform; default 0)").build());
     }
 
     @Override
@@ -38,6 +39,7 @@ final class DhaFlags implements StrategyFlags {
                 throw new UsageException("--difficulty must be one of loss, reconstruction, got '" + d + "'");
             o = o.withDifficulty(DhaOptions.Difficulty.valueOf(d.toUpperCase(Locale.ROOT)));
         }
+        o = o.withSeed(Args.longValue(cl, "seed", o.seed()));
         if (cl.hasOption("probe-tokens")) o = o.withProbeTokens(Args.intValue(cl, "probe-tokens", DhaOptions.DEFAULT_PROBE_TOKENS));
         if (o.uniform() && (cl.hasOption("decoupled") || d != null || cl.hasOption("probe-tokens")))
             throw new UsageException("--uniform exports asym's uniform layout: --decoupled, --difficulty and --probe-tokens do not apply");
