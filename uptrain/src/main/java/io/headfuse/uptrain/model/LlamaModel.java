@@ -45,6 +45,8 @@ public final class LlamaModel implements AutoCloseable {
     private final Rope rope;
     private final CausalMask mask;
     private final float scale;
+    /** Applied to each layer's stored weights in every forward pass (none unless set; DHA's learned fusion sets one). */
+    private volatile LayerTransform transform = LayerTransform.NONE;
 
     private LlamaModel(LlamaConfig config, NDManager manager, LlamaWeights weights, KvHeadMaps maps) {
         this.config = config;
@@ -163,6 +165,9 @@ public final class LlamaModel implements AutoCloseable {
 
     public KvHeadMaps kvHeadMaps() { return maps; }
 
+    /** Every later forward pass computes each layer with {@code t}'s weights ({@link LayerTransform#NONE} to stop). */
+    public void setLayerTransform(LayerTransform t) { this.transform = java.util.Objects.requireNonNull(t, "transform"); }
+
     /** A fresh cache for incremental decoding; close it when done. */
     public KvCache newCache() { return newCache(KvCache.DEFAULT_CAPACITY); }
 
@@ -247,7 +252,7 @@ public final class LlamaModel implements AutoCloseable {
 
     private NDArray layer(int l, LayerWeights stored, NDArray x, int start, NDArray causal, KvCache cache, ForwardTap tap) {
         NDManager step = x.getManager();
-        LayerWeights w = stored.map(a -> fp32(a, step));
+        LayerWeights w = transform.apply(l, stored, step).map(a -> fp32(a, step));
         NDArray h = rmsNorm(x, w.inputNorm());
         tap.attentionInput(l, h);
         NDArray attn = attention(l, w, h, start, causal, cache, tap);
