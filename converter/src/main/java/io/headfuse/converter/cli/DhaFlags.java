@@ -27,6 +27,11 @@ final class DhaFlags implements StrategyFlags {
                         + "each layer (loss, default) or by the reconstruction error (reconstruction)").build(),
                 Option.builder().longOpt("probe-tokens").hasArg().argName("N").desc("dha: calibration tokens each loss probe evaluates (default "
                         + DhaOptions.DEFAULT_PROBE_TOKENS + ")").build(),
+                Option.builder().longOpt("data").hasArgs().argName("FILE").desc("dha: learned fusion: train the groups' fusion operators on this text "
+                        + "(distillation + augmented Lagrangian) before they collapse (default: zero-shot collapse)").build(),
+                Option.builder().longOpt("tokens").hasArg().argName("N").desc("dha: tokens of learned fusion (default "
+                        + DhaOptions.DEFAULT_FUSION_TOKENS + "; needs --data)").build(),
+                Option.builder().longOpt("device").hasArg().argName("D").desc("dha: where learned fusion trains: cpu (default), gpu or gpu:N (needs --data)").build(),
                 Option.builder().longOpt("seed").hasArg().argName("S").desc("seed of the grouping search (asym, dha --uniform; default 0)").build());
     }
 
@@ -41,6 +46,16 @@ final class DhaFlags implements StrategyFlags {
         }
         o = o.withSeed(Args.longValue(cl, "seed", o.seed()));
         if (cl.hasOption("probe-tokens")) o = o.withProbeTokens(Args.intValue(cl, "probe-tokens", DhaOptions.DEFAULT_PROBE_TOKENS));
+        String[] data = cl.getOptionValues("data");
+        if (data == null && (cl.hasOption("tokens") || cl.hasOption("device")))
+            throw new UsageException("--tokens and --device set up learned fusion, which needs --data FILE");
+        if (data != null) {
+            long tokens = Args.count(cl, "tokens", DhaOptions.DEFAULT_FUSION_TOKENS);
+            if (tokens <= 0) throw new UsageException("--tokens must be positive, got " + tokens);
+            String device = cl.getOptionValue("device", "cpu").toLowerCase(Locale.ROOT);
+            if (!device.matches("cpu|(gpu|cuda)(:\\d+)?")) throw new UsageException("--device expects cpu, gpu or gpu:N, got '" + device + "'");
+            o = o.withFusion(java.util.Arrays.stream(data).map(java.nio.file.Path::of).toList(), tokens, device);
+        }
         if (o.uniform() && (cl.hasOption("decoupled") || d != null || cl.hasOption("probe-tokens")))
             throw new UsageException("--uniform exports asym's uniform layout: --decoupled, --difficulty and --probe-tokens do not apply");
         return o;

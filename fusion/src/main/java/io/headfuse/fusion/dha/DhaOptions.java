@@ -3,6 +3,8 @@ package io.headfuse.fusion.dha;
 import io.headfuse.fusion.asym.HeadSimilarity;
 import io.headfuse.fusion.asym.LinearCka;
 import io.headfuse.fusion.StrategyOptions;
+import java.nio.file.Path;
+import java.util.List;
 
 /**
  * Settings of the DHA strategy (decoupled-head attention, Chen et al. 2024), validated on construction. The budget
@@ -23,12 +25,17 @@ import io.headfuse.fusion.StrategyOptions;
  *                    programme) has no randomness, so any seed gives the same one
  * @param uniform     export the nearest uniform layout instead: the budget's heads in every layer, K and V
  *                    grouped alike (asym {@code --align --lsq --coupled}), a standard GQA checkpoint transformers loads
+ * @param data        training text of the learned fusion (empty: groups collapse zero-shot, as planned)
+ * @param fusionTokens tokens the learned fusion trains on
+ * @param device      where the learned fusion trains ({@code cpu}, {@code gpu}, {@code gpu:N})
  */
 public record DhaOptions(int minHeads, int maxHeads, boolean coupled, Difficulty difficulty, int probeTokens,
-                         HeadSimilarity similarity, long seed, boolean uniform) implements StrategyOptions {
+                         HeadSimilarity similarity, long seed, boolean uniform,
+                         List<Path> data, long fusionTokens, String device) implements StrategyOptions {
     public enum Difficulty { LOSS, RECONSTRUCTION }
 
     public static final int DEFAULT_PROBE_TOKENS = 2048;
+    public static final long DEFAULT_FUSION_TOKENS = 65_536;
 
     public DhaOptions {
         if (minHeads < 1) throw new IllegalArgumentException("DHA min heads per layer must be at least 1, got " + minHeads);
@@ -37,28 +44,40 @@ public record DhaOptions(int minHeads, int maxHeads, boolean coupled, Difficulty
         if (difficulty == null) throw new IllegalArgumentException("DHA difficulty must be given");
         if (probeTokens < 2) throw new IllegalArgumentException("--probe-tokens must be at least 2, got " + probeTokens);
         if (similarity == null) throw new IllegalArgumentException("DHA similarity must be given");
+        data = List.copyOf(data);
+        if (fusionTokens <= 0) throw new IllegalArgumentException("--tokens must be positive, got " + fusionTokens);
+        if (device == null) throw new IllegalArgumentException("DHA fusion device must be given");
+        if (uniform && !data.isEmpty()) throw new IllegalArgumentException("--uniform exports asym's layout: learned fusion (--data) does not apply");
     }
+
+    /** True when groups are fused by training ({@code --data}) before they collapse. */
+    public boolean learned() { return !data.isEmpty(); }
 
     @Override public String strategy() { return DhaStrategy.NAME; }
 
     /** Coupled K/V per layer, priced by calibration loss, counts in [1, 2N], CKA heatmaps, seed 0. */
     public static DhaOptions defaults() {
-        return new DhaOptions(1, 0, true, Difficulty.LOSS, DEFAULT_PROBE_TOKENS, new LinearCka(), 0, false);
+        return new DhaOptions(1, 0, true, Difficulty.LOSS, DEFAULT_PROBE_TOKENS, new LinearCka(), 0, false, List.of(), DEFAULT_FUSION_TOKENS, "cpu");
     }
 
-    public DhaOptions withSeed(long s) { return new DhaOptions(minHeads, maxHeads, coupled, difficulty, probeTokens, similarity, s, uniform); }
+    public DhaOptions withSeed(long s) { return new DhaOptions(minHeads, maxHeads, coupled, difficulty, probeTokens, similarity, s, uniform, data, fusionTokens, device); }
 
-    public DhaOptions withUniform(boolean u) { return new DhaOptions(minHeads, maxHeads, coupled, difficulty, probeTokens, similarity, seed, u); }
+    public DhaOptions withUniform(boolean u) { return new DhaOptions(minHeads, maxHeads, coupled, difficulty, probeTokens, similarity, seed, u, data, fusionTokens, device); }
 
-    public DhaOptions withRange(int min, int max) { return new DhaOptions(min, max, coupled, difficulty, probeTokens, similarity, seed, uniform); }
+    public DhaOptions withRange(int min, int max) { return new DhaOptions(min, max, coupled, difficulty, probeTokens, similarity, seed, uniform, data, fusionTokens, device); }
 
-    public DhaOptions withCoupled(boolean c) { return new DhaOptions(minHeads, maxHeads, c, difficulty, probeTokens, similarity, seed, uniform); }
+    public DhaOptions withCoupled(boolean c) { return new DhaOptions(minHeads, maxHeads, c, difficulty, probeTokens, similarity, seed, uniform, data, fusionTokens, device); }
 
-    public DhaOptions withDifficulty(Difficulty d) { return new DhaOptions(minHeads, maxHeads, coupled, d, probeTokens, similarity, seed, uniform); }
+    public DhaOptions withDifficulty(Difficulty d) { return new DhaOptions(minHeads, maxHeads, coupled, d, probeTokens, similarity, seed, uniform, data, fusionTokens, device); }
 
-    public DhaOptions withProbeTokens(int t) { return new DhaOptions(minHeads, maxHeads, coupled, difficulty, t, similarity, seed, uniform); }
+    public DhaOptions withProbeTokens(int t) { return new DhaOptions(minHeads, maxHeads, coupled, difficulty, t, similarity, seed, uniform, data, fusionTokens, device); }
 
-    public DhaOptions withSimilarity(HeadSimilarity s) { return new DhaOptions(minHeads, maxHeads, coupled, difficulty, probeTokens, s, seed, uniform); }
+    public DhaOptions withSimilarity(HeadSimilarity s) { return new DhaOptions(minHeads, maxHeads, coupled, difficulty, probeTokens, s, seed, uniform, data, fusionTokens, device); }
+
+    /** Learned fusion on {@code files} for {@code tokens} tokens on {@code dev} (files empty: zero-shot collapse). */
+    public DhaOptions withFusion(List<Path> files, long tokens, String dev) {
+        return new DhaOptions(minHeads, maxHeads, coupled, difficulty, probeTokens, similarity, seed, uniform, files, tokens, dev);
+    }
 
     /** The most heads a (layer, type) may keep in a model with {@code heads} heads under a budget of {@code kvHeads}. */
     public int maxHeads(int heads, int kvHeads) {
@@ -79,6 +98,6 @@ public record DhaOptions(int minHeads, int maxHeads, boolean coupled, Difficulty
         return uniform ? "dha kv=" + kvHeads + " uniform (asym +align +lsq coupled, seed=" + seed + ")"
                 : "dha kv=" + kvHeads + (coupled ? " coupled" : " decoupled") + ", counts in [" + minHeads + ", " + maxHeads(heads, kvHeads) + "] by "
                   + (difficulty == Difficulty.LOSS ? "calibration loss (" + probeTokens + "-token probes)" : "reconstruction error")
-                  + ", Ward groups +align +lsq";
+                  + ", Ward groups +align" + (learned() ? ", learned fusion (" + fusionTokens + " tokens), then +lsq" : " +lsq");
     }
 }

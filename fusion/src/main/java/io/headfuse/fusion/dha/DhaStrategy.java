@@ -29,8 +29,8 @@ import java.util.Map;
  *       total cost: the KV bytes of uniform GQA with N kv heads, exactly;</li>
  *   <li>{@link DhaCollapse}: each group aligned and pooled into one head; k_proj/v_proj get per-layer shapes.</li>
  * </ol>
- * The learned fusion stage (operators trained with distillation, see {@link FusionOperators} and
- * {@link MemberProjections}) starts from the same plan.
+ * With {@code --data}, a {@link GroupFuser} first trains the groups' fusion operators (distillation under an
+ * augmented Lagrangian, from {@link MemberProjections#start}), then the groups collapse as above.
  */
 public final class DhaStrategy implements FusionStrategy {
     public static final String NAME = "dha";
@@ -45,19 +45,29 @@ public final class DhaStrategy implements FusionStrategy {
 
     private final DhaOptions options;
     private final CollapseProbe probe;
+    private final GroupFuser fuser;
 
     public DhaStrategy() { this(DhaOptions.defaults()); }
 
-    /** No probe yet: only the reconstruction difficulty (and {@code uniform}) can plan until one is attached. */
-    public DhaStrategy(DhaOptions options) { this(options, null); }
+    /** No probe or fuser yet: only the reconstruction difficulty (and {@code uniform}) can plan until one is attached. */
+    public DhaStrategy(DhaOptions options) { this(options, null, null); }
 
-    public DhaStrategy(DhaOptions options, CollapseProbe probe) {
+    public DhaStrategy(DhaOptions options, CollapseProbe probe) { this(options, probe, null); }
+
+    public DhaStrategy(DhaOptions options, CollapseProbe probe, GroupFuser fuser) {
         this.options = java.util.Objects.requireNonNull(options, "options");
         this.probe = probe;
+        this.fuser = fuser;
     }
 
     /** The same strategy pricing counts with {@code p} (the pipeline attaches one that runs the model). */
-    public DhaStrategy withProbe(CollapseProbe p) { return new DhaStrategy(options, p); }
+    public DhaStrategy withProbe(CollapseProbe p) { return new DhaStrategy(options, p, fuser); }
+
+    /** The same strategy training the groups' fusion operators with {@code f} before they collapse. */
+    public DhaStrategy withFuser(GroupFuser f) { return new DhaStrategy(options, probe, f); }
+
+    /** True when {@link #apply} needs a {@link GroupFuser} (learned fusion asked for, none attached yet). */
+    public boolean needsFuser() { return options.learned() && fuser == null; }
 
     public DhaOptions options() { return options; }
 
@@ -164,6 +174,10 @@ public final class DhaStrategy implements FusionStrategy {
     @Override
     public FusionResult apply(Checkpoint in, FusionPlan plan, FusionRequest request) throws IOException {
         if (options.uniform()) return uniformAsym(options).apply(in, plan, request);
+        if (options.learned()) {
+            if (fuser == null) throw new IllegalStateException("DHA learned fusion (--data) needs a fuser that trains the model (Headfuse.convert provides one)");
+            return fuser.fuse(in, plan, request.calibration());
+        }
         return DhaCollapse.apply(in, plan, request.calibration(), FusionDifficulty.METHOD);
     }
 }
