@@ -43,7 +43,7 @@ class CliOptionsTest {
 
     @Test void unknownStrategyIsAUsageError() {
         usageError(Cli.run("convert", "--out", tmp.resolve("o").toString(), "--kv-heads", "4", "--strategy", "kmeans"),
-                "unknown strategy 'kmeans' (known: mean, asym)");
+                "unknown strategy 'kmeans' (known: mean, asym, dha)");
         usageError(Cli.run("plan", "--kv-heads", "4", "--strategy", "kmeans"), "unknown strategy 'kmeans'");
     }
 
@@ -52,11 +52,19 @@ class CliOptionsTest {
         usageError(Cli.run("convert", "--out", out.toString(), "--kv-heads", "4", "--strategy", "mean", "--align", "--calib", "missing.txt"),
                 "--align is an option of --strategy asym, not of mean");
         usageError(Cli.run("convert", "--out", out.toString(), "--kv-heads", "4", "--calib", "missing.txt"),
-                "--calib is an option of --strategy asym, not of mean");
+                "--calib is an option of --strategy asym|dha, not of mean");
         usageError(Cli.run("convert", "--out", out.toString(), "--kv-heads", "4", "--no-lsq"), "--no-lsq is an option of --strategy asym");
         usageError(Cli.run("convert", "--out", out.toString(), "--kv-heads", "4", "--strategy", "asym"), "--strategy asym needs calibration text: --calib FILE");
         usageError(Cli.run("convert", "--out", out.toString(), "--kv-heads", "4", "--strategy", "asym", "--calib", "x.txt", "--align", "--no-align"),
                 "--align and --no-align contradict each other");
+        usageError(Cli.run("convert", "--out", out.toString(), "--kv-heads", "4", "--strategy", "dha", "--calib", "x.txt", "--no-lsq"),
+                "--no-lsq is an option of --strategy asym, not of dha");
+        usageError(Cli.run("convert", "--out", out.toString(), "--kv-heads", "4", "--strategy", "dha", "--calib", "x.txt", "--difficulty", "guess"),
+                "--difficulty must be one of loss, reconstruction, got 'guess'");
+        usageError(Cli.run("convert", "--out", out.toString(), "--kv-heads", "4", "--strategy", "dha", "--calib", "x.txt", "--probe-tokens", "1"),
+                "--probe-tokens must be at least 2, got 1");
+        usageError(Cli.run("convert", "--out", out.toString(), "--kv-heads", "4", "--strategy", "dha", "--calib", "x.txt", "--uniform", "--decoupled"),
+                "--uniform exports asym's uniform layout: --decoupled, --difficulty and --probe-tokens do not apply");
         assertFalse(Files.exists(out));
     }
 

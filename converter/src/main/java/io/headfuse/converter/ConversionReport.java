@@ -42,7 +42,8 @@ public record ConversionReport(Path input, String inputFormat, Path output, Fusi
         out.put("shards", shards);
         out.put("coupled", plan.coupled());
         out.put("hf_compatible", hfCompatible);
-        if (!hfCompatible)
+        if (!hfCompatible && plan.details().get("hf_note") instanceof String why) out.put("note", why);
+        else if (!hfCompatible)
             out.put("note", "K and V heads are grouped differently: config.json carries headfuse.k_head_map/v_head_map, "
                     + "which the headfuse runtime loads; plain transformers would ignore them (convert without --decoupled or --grouping ward for an HF-loadable checkpoint)");
         out.set("tokenizer", tokenizer.toJson());
@@ -76,7 +77,9 @@ public record ConversionReport(Path input, String inputFormat, Path output, Fusi
         return String.format("%s -> %s%nstrategy %s: %d -> %d kv heads; KV cache %s -> %s per token (%.1fx smaller); %d shard(s), %.1f s%s",
                 input, output, plan.strategy(), kvHeadsBefore, kvHeadsAfter, Units.bytes(kvBytesPerTokenBefore),
                 Units.bytes(kvBytesPerTokenAfter), kvReduction(), shards, wallSeconds,
-                hfCompatible ? "" : "\nnote: K/V grouped differently per layer: loads in headfuse, not in plain transformers (convert without --decoupled for that)");
+                hfCompatible ? "" : plan.details().containsKey("hf_note")
+                        ? "\nnote: per-layer K/V head counts: loads in headfuse, not in plain transformers (use --uniform)"
+                        : "\nnote: K/V grouped differently per layer: loads in headfuse, not in plain transformers (convert without --decoupled for that)");
     }
 
 }

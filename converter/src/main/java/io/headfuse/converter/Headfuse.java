@@ -15,6 +15,7 @@ import io.headfuse.fusion.FusionRequest;
 import io.headfuse.fusion.FusionResult;
 import io.headfuse.fusion.FusionStrategy;
 import io.headfuse.fusion.Strategies;
+import io.headfuse.converter.report.DhaChart;
 import io.headfuse.converter.report.SimilarityHeatmap;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -44,13 +45,22 @@ public final class Headfuse {
     }
 
     public static ConversionReport convert(ConvertOptions o, Progress progress) throws IOException {
+        return convert(o, Strategies.create(o.strategyOptions()), progress);
+    }
+
+    /**
+     * Converts with a strategy built by the caller (e.g. a {@code DhaStrategy} with a probe of its own);
+     * {@code o.strategyOptions()} is then ignored.
+     */
+    public static ConversionReport convert(ConvertOptions o, FusionStrategy strategy, Progress progress) throws IOException {
         long t0 = System.nanoTime();
         HfCheckpointWriter.checkTarget(o.out(), o.force(), List.of(o.model()));
         try (Checkpoint in = Checkpoints.open(o.model())) {
-            FusionStrategy strategy = Strategies.create(o.strategyOptions());
             FusionRequest request = request(in, strategy, o, progress);
-            FusionPlan plan = strategy.plan(in, request);
-            FusionResult result = strategy.apply(in, plan, request);
+            strategy = DhaLossProbe.attachIfNeeded(strategy, in, request, o);
+            strategy = DhaFusionTraining.attachIfNeeded(strategy, progress);
+            FusionResult result = strategy.apply(in, strategy.plan(in, request), request);
+            FusionPlan plan = result.plan();   // the strategy's plan, with what applying it learned (DHA's fusion log)
 
             DType before = in.storedDtype();
             DType after = o.dtype() != null ? o.dtype() : before;
@@ -70,6 +80,7 @@ public final class Headfuse {
                     Map<String, byte[]> files = new java.util.LinkedHashMap<>();
                     files.put(ConversionReport.FILE, done[0].toJsonString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
                     heatmap(plan, o).ifPresent(png -> files.put(SimilarityHeatmap.FILE, png));
+                    dhaChart(plan, o).ifPresent(png -> files.put(DhaChart.FILE, png));
                     return files;
                 }), o.shardSize(), o.force(), List.of(o.model()), progress::advance);
             } finally {
@@ -98,9 +109,14 @@ public final class Headfuse {
 
     /** The groups a strategy would choose, without writing anything ({@code headfuse plan}). */
     public static FusionPlan plan(ConvertOptions o, Progress progress) throws IOException {
+        return plan(o, Strategies.create(o.strategyOptions()), progress);
+    }
+
+    /** {@link #plan(ConvertOptions, Progress)} with a strategy built by the caller. */
+    public static FusionPlan plan(ConvertOptions o, FusionStrategy strategy, Progress progress) throws IOException {
         try (Checkpoint in = Checkpoints.open(o.model())) {
-            FusionStrategy strategy = Strategies.create(o.strategyOptions());
-            return strategy.plan(in, request(in, strategy, o, progress));
+            FusionRequest request = request(in, strategy, o, progress);
+            return DhaLossProbe.attachIfNeeded(strategy, in, request, o).plan(in, request);
         }
     }
 
@@ -130,6 +146,15 @@ public final class Headfuse {
      * matter more than the picture: a drawing failure is reported and leaves the PNG out, it does not fail the
      * conversion.
      */
+    private static java.util.Optional<byte[]> dhaChart(FusionPlan plan, ConvertOptions o) {
+        try {
+            return DhaChart.png(plan, o.model().getFileName() + " -> " + plan.kvHeads() + " kv heads on average: " + plan.details().getOrDefault("method", plan.strategy()));
+        } catch (IOException | RuntimeException | LinkageError e) {
+            System.err.println("headfuse: warning: could not draw " + DhaChart.FILE + ": " + e);
+            return java.util.Optional.empty();
+        }
+    }
+
     private static java.util.Optional<byte[]> heatmap(FusionPlan plan, ConvertOptions o) {
         try {
             return SimilarityHeatmap.png(plan, o.model().getFileName() + " -> " + plan.kvHeads() + " kv heads: "

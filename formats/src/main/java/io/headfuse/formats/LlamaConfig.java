@@ -15,6 +15,11 @@ import java.nio.file.Path;
  * <p>Per-layer kv head maps ({@code headfuse.k_head_map} / {@code headfuse.v_head_map}, one array of query-head
  * to kv-head indices per layer) are headfuse's extension for checkpoints whose K and V heads group differently;
  * without them query head {@code h} reads kv head {@code h / (heads / kvHeads)}, as in transformers.
+ *
+ * <p>Per-layer head counts ({@code headfuse.k_heads} / {@code headfuse.v_heads}, one count per layer, DHA) say
+ * how many K and V heads each layer stores: k_proj of layer l then has {@code k_heads[l] * head_dim} rows, and the
+ * layer's maps index those heads. They need the maps beside them; {@code num_key_value_heads} then holds the
+ * nominal average (the uniform GQA layout with the same KV bytes), which nothing reads shapes from.
  */
 public record LlamaConfig(
         int hiddenSize, int numHeads, int numKvHeads, int headDim, int numLayers, int intermediateSize,
@@ -113,10 +118,21 @@ public record LlamaConfig(
     /** Query heads per kv head. */
     public int groupSize() { return numHeads / numKvHeads; }
 
-    /** Bytes of K and V cache per token over all layers at {@code dtype}. */
+    /** Bytes of K and V cache per token over all layers at {@code dtype} (per-layer counts summed when present). */
     public long kvBytesPerToken(DType type) {
-        return 2L * numLayers * numKvHeads * headDim * type.size();
+        long heads = 0;
+        for (int l = 0; l < numLayers; l++) heads += kvHeads(l, false) + kvHeads(l, true);
+        return heads * headDim * type.size();
     }
+
+    /** K ({@code value == false}) or V heads stored by {@code layer}: headfuse's per-layer count, else num_key_value_heads. */
+    public int kvHeads(int layer, boolean value) {
+        JsonNode counts = json.path(HEADFUSE_KEY).path(value ? "v_heads" : "k_heads");
+        return counts.isArray() ? counts.get(layer).asInt() : numKvHeads;
+    }
+
+    /** True when layers store different numbers of K or V heads (DHA): k_proj/v_proj shapes vary by layer. */
+    public boolean hasPerLayerHeads() { return json.path(HEADFUSE_KEY).has("k_heads"); }
 
     /**
      * For each query head of {@code layer}, the kv head it reads for K ({@code value == false}) or V.
@@ -138,17 +154,34 @@ public record LlamaConfig(
     public boolean hasHeadMaps() { return json.path(HEADFUSE_KEY).has("k_head_map"); }
 
     private void validateHeadMaps() {
+        JsonNode ext = json.path(HEADFUSE_KEY);
+        if (ext.has("k_heads") != ext.has("v_heads"))
+            throw new IllegalArgumentException("headfuse.k_heads and headfuse.v_heads must be given together");
+        if (ext.has("k_heads") && !(ext.has("k_head_map") && ext.has("v_head_map")))
+            throw new IllegalArgumentException("headfuse.k_heads/v_heads need headfuse.k_head_map and v_head_map beside them");
+        for (String key : new String[] {"k_heads", "v_heads"}) {
+            JsonNode counts = ext.path(key);
+            if (counts.isMissingNode()) continue;
+            if (!counts.isArray() || counts.size() != numLayers)
+                throw new IllegalArgumentException("headfuse." + key + " must hold one count per layer (" + numLayers + ")");
+            for (JsonNode v : counts)
+                if (!v.isIntegralNumber() || v.asInt() < 1 || v.asInt() > numHeads)
+                    throw new IllegalArgumentException("headfuse." + key + " entry " + v + " is not a head count in [1, " + numHeads + "]");
+        }
         for (String key : new String[] {"k_head_map", "v_head_map"}) {
-            JsonNode maps = json.path(HEADFUSE_KEY).path(key);
+            JsonNode maps = ext.path(key);
             if (maps.isMissingNode()) continue;
             if (!maps.isArray() || maps.size() != numLayers)
                 throw new IllegalArgumentException("headfuse." + key + " must hold one array per layer (" + numLayers + ")");
-            for (JsonNode row : maps) {
+            boolean value = key.startsWith("v");
+            for (int l = 0; l < numLayers; l++) {
+                JsonNode row = maps.get(l);
                 if (!row.isArray() || row.size() != numHeads)
                     throw new IllegalArgumentException("headfuse." + key + " rows must have one entry per query head (" + numHeads + ")");
+                int count = kvHeads(l, value);
                 for (JsonNode v : row)
-                    if (!v.canConvertToInt() || v.asInt() < 0 || v.asInt() >= numKvHeads)
-                        throw new IllegalArgumentException("headfuse." + key + " entry " + v + " is not a kv head index below " + numKvHeads);
+                    if (!v.canConvertToInt() || v.asInt() < 0 || v.asInt() >= count)
+                        throw new IllegalArgumentException("headfuse." + key + " entry " + v + " of layer " + l + " is not a kv head index below " + count);
             }
         }
     }
@@ -158,8 +191,7 @@ public record LlamaConfig(
         ObjectNode j = json.deepCopy();
         j.put("num_key_value_heads", kv);
         if (j.path(HEADFUSE_KEY).isObject()) {
-            ((ObjectNode) j.get(HEADFUSE_KEY)).remove("k_head_map");
-            ((ObjectNode) j.get(HEADFUSE_KEY)).remove("v_head_map");
+            ((ObjectNode) j.get(HEADFUSE_KEY)).remove(java.util.List.of("k_head_map", "v_head_map", "k_heads", "v_heads"));
             if (j.get(HEADFUSE_KEY).isEmpty()) j.remove(HEADFUSE_KEY);
         }
         return fromJson(j);
@@ -169,6 +201,21 @@ public record LlamaConfig(
     public LlamaConfig withHeadMaps(int[][] kMap, int[][] vMap) {
         ObjectNode j = json.deepCopy();
         ObjectNode ext = j.path(HEADFUSE_KEY).isObject() ? (ObjectNode) j.get(HEADFUSE_KEY) : j.putObject(HEADFUSE_KEY);
+        ext.set("k_head_map", toJson(kMap));
+        ext.set("v_head_map", toJson(vMap));
+        return fromJson(j);
+    }
+
+    /**
+     * A copy whose layers store their own numbers of K and V heads ({@code kHeads[l]}, {@code vHeads[l]}) read
+     * through the given maps; {@code num_key_value_heads} becomes {@code nominalKv} (the uniform layout with the
+     * same KV bytes, for readers that want one number).
+     */
+    public LlamaConfig withPerLayerHeads(int nominalKv, int[] kHeads, int[] vHeads, int[][] kMap, int[][] vMap) {
+        ObjectNode j = withKvHeads(nominalKv).json();
+        ObjectNode ext = j.path(HEADFUSE_KEY).isObject() ? (ObjectNode) j.get(HEADFUSE_KEY) : j.putObject(HEADFUSE_KEY);
+        ext.set("k_heads", JSON.valueToTree(kHeads));
+        ext.set("v_heads", JSON.valueToTree(vHeads));
         ext.set("k_head_map", toJson(kMap));
         ext.set("v_head_map", toJson(vMap));
         return fromJson(j);

@@ -15,18 +15,20 @@ public final class LlamaShapes {
     /** Expected shape of every required tensor (biases only when the config says attention_bias). */
     public static Map<String, long[]> expected(LlamaConfig c) {
         Map<String, long[]> m = new LinkedHashMap<>();
-        long h = c.hiddenSize(), q = (long) c.numHeads() * c.headDim(), kv = (long) c.numKvHeads() * c.headDim(), f = c.intermediateSize();
+        long h = c.hiddenSize(), q = (long) c.numHeads() * c.headDim(), f = c.intermediateSize();
         m.put(LlamaNames.EMBED, new long[] {c.vocabSize(), h});
         for (int i = 0; i < c.numLayers(); i++) {
+            // K and V rows per layer: equal to num_key_value_heads * head_dim except under DHA's per-layer counts.
+            long k = (long) c.kvHeads(i, false) * c.headDim(), v = (long) c.kvHeads(i, true) * c.headDim();
             m.put(LlamaNames.inputNorm(i), new long[] {h});
             m.put(LlamaNames.q(i), new long[] {q, h});
-            m.put(LlamaNames.k(i), new long[] {kv, h});
-            m.put(LlamaNames.v(i), new long[] {kv, h});
+            m.put(LlamaNames.k(i), new long[] {k, h});
+            m.put(LlamaNames.v(i), new long[] {v, h});
             m.put(LlamaNames.o(i), new long[] {h, q});
             if (c.attentionBias()) {
                 m.put(LlamaNames.qBias(i), new long[] {q});
-                m.put(LlamaNames.kBias(i), new long[] {kv});
-                m.put(LlamaNames.vBias(i), new long[] {kv});
+                m.put(LlamaNames.kBias(i), new long[] {k});
+                m.put(LlamaNames.vBias(i), new long[] {v});
             }
             m.put(LlamaNames.postNorm(i), new long[] {h});
             m.put(LlamaNames.gate(i), new long[] {f, h});

@@ -1,6 +1,8 @@
 package io.headfuse.fusion;
 
 import io.headfuse.fusion.asym.AsymStrategy;
+import io.headfuse.fusion.dha.DhaOptions;
+import io.headfuse.fusion.dha.DhaStrategy;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,6 +23,7 @@ public final class Strategies {
     static {
         register(MeanOptions.class, new MeanOptions(), o -> new MeanPoolStrategy());
         register(AsymStrategy.Settings.class, AsymStrategy.Settings.defaults(), AsymStrategy::new);
+        register(DhaOptions.class, DhaOptions.defaults(), DhaStrategy::new);
     }
 
     private Strategies() {}

@@ -8,6 +8,7 @@ import io.headfuse.converter.report.SimilarityHeatmap;
 import io.headfuse.fusion.FusionPlan;
 import io.headfuse.fusion.LayerPlan;
 import io.headfuse.fusion.asym.AsymStrategy;
+import io.headfuse.fusion.dha.DhaStrategy;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -22,7 +23,7 @@ import org.apache.commons.cli.Options;
 final class PlanCommand implements Command {
     @Override public String name() { return "plan"; }
     @Override public String summary() { return "show which heads a conversion would merge, per layer, without writing anything"; }
-    @Override public String usage() { return "[--model IN] --kv-heads N [--strategy mean | --strategy asym --calib FILE... [asym options, as for convert]] [--png FILE]"; }
+    @Override public String usage() { return "[--model IN] --kv-heads N [--strategy mean | --strategy asym|dha --calib FILE... [asym or dha options, as for convert]] [--png FILE]"; }
 
     @Override
     public Options options() {
@@ -48,7 +49,10 @@ final class PlanCommand implements Command {
             out.printf("layer %2d  K %s%s%n", lp.layer(), k, errors(d, "k"));
             out.printf("          V %s%s%s%n", lp.coupled() ? "(same as K)" : v, errors(d, "v"), lp.seconds() > 0 ? String.format("   %.2f s", lp.seconds()) : "");
         }
-        out.println(plan.coupled() ? "K and V share every grouping: the converted checkpoint loads in plain transformers"
+        if (plan.details().get(DhaStrategy.K_HEADS) instanceof int[] kh && plan.details().get(DhaStrategy.V_HEADS) instanceof int[] vh)
+            out.print(DhaBudgets.table(kh, vh, plan.kvHeads(), plan.details()));
+        if (plan.details().get(DhaStrategy.HF_NOTE) instanceof String why) out.println("plain transformers cannot load this layout: " + why);
+        else out.println(plan.coupled() ? "K and V share every grouping: the converted checkpoint loads in plain transformers"
                 : "K and V group differently in some layers: the checkpoint would carry headfuse head maps (leave out --decoupled for plain transformers)");
         if (png != null) {
             if (SimilarityHeatmap.write(plan, o.model().getFileName() + ": " + plan.strategy() + ", " + plan.kvHeads() + " kv heads", png))

@@ -19,13 +19,13 @@ import org.apache.commons.cli.Options;
  * strategy adds its {@link StrategyFlags} to {@link #ALL}.
  */
 final class StrategyArgs {
-    static final List<StrategyFlags> ALL = List.of(new MeanFlags(), new AsymFlags());
+    static final List<StrategyFlags> ALL = List.of(new MeanFlags(), new AsymFlags(), new DhaFlags());
     static final String DEFAULT = "mean";
     /** Fresh each time: commons-cli options hold parsed values. */
     private static List<Option> calibration() {
         return List.of(
-                Option.builder().longOpt("calib").hasArgs().argName("FILE").desc("calibration text file(s) (asym; required)").build(),
-                Option.builder().longOpt("calib-tokens").hasArg().argName("N").desc("calibration tokens (asym; default 65536)").build(),
+                Option.builder().longOpt("calib").hasArgs().argName("FILE").desc("calibration text file(s) (asym, dha; required)").build(),
+                Option.builder().longOpt("calib-tokens").hasArg().argName("N").desc("calibration tokens (asym, dha; default 65536)").build(),
                 Option.builder().longOpt("calib-device").hasArg().argName("D").desc("where calibration runs: cpu (default), gpu or gpu:N").build(),
                 Option.builder().longOpt("calib-layerwise").hasArg().argName("M").desc("auto (default: one decoder layer at a time when the "
                         + "model does not fit the device), yes or no").build());

@@ -39,6 +39,7 @@ public final class AsymBench {
     private final Checkpoint in;
     private final TextTokenizer tokenizer;
     private final LlamaModel base;
+    private FusionPlan lastPlan;
 
     public AsymBench(Path modelDir) throws IOException {
         this.modelDir = modelDir;
@@ -100,7 +101,7 @@ public final class AsymBench {
     public Row run(Variant v, int kv, CalibrationStats stats, TokenStream stream) throws IOException {
         long t0 = System.nanoTime();
         FusionRequest req = new FusionRequest(kv, stats);
-        FusionPlan plan = v.strategy().plan(in, req);
+        FusionPlan plan = lastPlan = v.strategy().plan(in, req);
         FusionResult result = v.strategy().apply(in, plan, req);
         ConvertedView view = new ConvertedView(in, result);
         try (LlamaModel m = LlamaModel.load(view, view.config(), Device.cpu())) {
@@ -108,6 +109,9 @@ public final class AsymBench {
             return new Row(v.label(), kv, ppl(m, stream), secs);
         }
     }
+
+    /** The plan of the latest {@link #run} (e.g. DHA's per-layer budgets). */
+    public FusionPlan lastPlan() { return lastPlan; }
 
     public void close() throws IOException {
         base.close();

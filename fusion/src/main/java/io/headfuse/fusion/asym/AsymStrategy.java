@@ -198,13 +198,15 @@ public final class AsymStrategy implements FusionStrategy {
         }
     }
 
-    static LayerWeights weights(Checkpoint in, int l) throws IOException {
+    /** Layer l's attention projections of an MHA checkpoint, widened to fp32. */
+    public static LayerWeights weights(Checkpoint in, int l) throws IOException {
         LlamaConfig c = in.config();
         return new LayerWeights(in.tensor(LlamaNames.q(l)).toFloats(), in.tensor(LlamaNames.k(l)).toFloats(),
                 in.tensor(LlamaNames.v(l)).toFloats(), in.tensor(LlamaNames.o(l)).toFloats(), c.hiddenSize(), c.numHeads(), c.headDim());
     }
 
-    private static LlamaConfig check(Checkpoint in) throws IOException {
+    /** The config of {@code in}, refusing what the fold and pooling maths cannot handle (not MHA, head maps, attention biases). */
+    public static LlamaConfig check(Checkpoint in) throws IOException {
         LlamaConfig c = in.config();
         if (c.numKvHeads() != c.numHeads())
             throw new CheckpointException(in.source(), "has " + c.numKvHeads() + " kv heads for " + c.numHeads()

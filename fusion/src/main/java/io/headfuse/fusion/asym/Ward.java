@@ -13,13 +13,30 @@ public final class Ward {
 
     public static Grouping run(int heads, int groups, GroupCost cost) {
         if (groups <= 0 || groups > heads) throw new IllegalArgumentException(groups + " groups for " + heads + " heads");
+        return merge(heads, groups, cost, null);
+    }
+
+    /**
+     * The whole merge sequence from one group per head down to one group: element {@code c - 1} is the grouping
+     * into {@code c} groups (what {@link #run} with {@code c} groups returns), so one pass prices every count.
+     */
+    public static List<Grouping> hierarchy(int heads, GroupCost cost) {
+        Grouping[] byCount = new Grouping[heads];
+        merge(heads, 1, cost, byCount);
+        return List.of(byCount);
+    }
+
+    /** Merges down to {@code groups}, recording every intermediate grouping by its count when {@code byCount} is given. */
+    private static Grouping merge(int heads, int groups, GroupCost cost, Grouping[] byCount) {
         List<int[]> clusters = new ArrayList<>();
         List<Double> costs = new ArrayList<>();
         for (int h = 0; h < heads; h++) {
             clusters.add(new int[] {h});
             costs.add(cost.cost(new int[] {h}));
         }
-        while (clusters.size() > groups) {
+        while (true) {
+            if (byCount != null) byCount[clusters.size() - 1] = Grouping.of(clusters.toArray(int[][]::new));
+            if (clusters.size() <= groups) break;
             int ba = -1, bb = -1;
             double best = Double.POSITIVE_INFINITY, bestCost = 0;
             for (int a = 0; a < clusters.size(); a++)

@@ -23,6 +23,11 @@ public record LayerWeights(
                 g.apply(gateBias), g.apply(upBias), g.apply(downBias));
     }
 
+    /** The same layer with other K and V projections and biases (biases may stay null). */
+    public LayerWeights withKv(NDArray k, NDArray v, NDArray kBias, NDArray vBias) {
+        return new LayerWeights(inputNorm, q, k, v, o, qBias, kBias, vBias, oBias, postNorm, gate, up, down, gateBias, upBias, downBias);
+    }
+
     /** Every non-null parameter, in a fixed order. */
     public List<NDArray> all() {
         List<NDArray> out = new ArrayList<>();

@@ -35,9 +35,12 @@ public final class LayerwiseCalibration {
     /** The fp32 bytes of all parameters: what whole-model calibration loads onto the device. */
     public static long wholeModelBytes(LlamaConfig config) {
         long h = config.hiddenSize(), d = config.headDim();
-        long perLayer = h * config.numHeads() * d * 2 + h * config.numKvHeads() * d * 2 + 3 * h * config.intermediateSize() + 2 * h;
+        long layers = 0;
+        for (int l = 0; l < config.numLayers(); l++)   // K/V rows per layer (DHA's counts differ by layer)
+            layers += h * config.numHeads() * d * 2 + h * (config.kvHeads(l, false) + config.kvHeads(l, true)) * d
+                      + 3 * h * config.intermediateSize() + 2 * h;
         long head = config.tieWordEmbeddings() ? 0 : (long) config.vocabSize() * h;
-        return 4 * ((long) config.vocabSize() * h + config.numLayers() * perLayer + h + head);
+        return 4 * ((long) config.vocabSize() * h + layers + h + head);
     }
 
     /**

@@ -25,7 +25,8 @@ import java.util.List;
  * <p>Attention reads K and V through per-layer index maps ({@link KvHeadMaps}): for each query head, the kv head
  * it uses, separately for K and V. Keys and values are computed for the checkpoint's kv heads only and then
  * gathered to query heads with an index (an exact copy), so MHA, contiguous GQA, MQA and arbitrary maps run
- * through one code path and gradients reach shared kv heads from every query head that reads them.
+ * through one code path and gradients reach shared kv heads from every query head that reads them. Layers may
+ * store different numbers of K and V heads (DHA); the {@link KvCache} then holds each layer's own count.
  *
  * <p>Memory: the weights and the RoPE / mask tables live in the model's manager; every forward pass attaches
  * its intermediates to the manager of its input ids, so a caller that opens a sub-manager per window
@@ -39,11 +40,13 @@ public final class LlamaModel implements AutoCloseable {
     /** Per layer, the K and V gather indices (int64 [heads]) or null where the map is the identity. */
     private final NDArray[] kIndex;
     private final NDArray[] vIndex;
-    /** Per layer, whether K and V both use contiguous groups (GQA / MQA), so attention can skip the gather. */
+    /** Per layer, whether K and V share one head count and contiguous groups (GQA / MQA), so attention can skip the gather. */
     private final boolean[] grouped;
     private final Rope rope;
     private final CausalMask mask;
     private final float scale;
+    /** Applied to each layer's stored weights in every forward pass (none unless set; DHA's learned fusion sets one). */
+    private volatile LayerTransform transform = LayerTransform.NONE;
 
     private LlamaModel(LlamaConfig config, NDManager manager, LlamaWeights weights, KvHeadMaps maps) {
         this.config = config;
@@ -54,12 +57,14 @@ public final class LlamaModel implements AutoCloseable {
         this.kIndex = new NDArray[layers];
         this.vIndex = new NDArray[layers];
         for (int l = 0; l < layers; l++) {
-            kIndex[l] = indexOf(maps.k(l), config.numKvHeads());
-            vIndex[l] = indexOf(maps.v(l), config.numKvHeads());
+            kIndex[l] = indexOf(maps.k(l), maps.kHeads(l));
+            vIndex[l] = indexOf(maps.v(l), maps.vHeads(l));
         }
         this.grouped = new boolean[layers];
+        // Per layer (DHA layers differ): the fast path needs K and V to share one count and contiguous groups.
         for (int l = 0; l < layers; l++)
-            grouped[l] = kIndex[l] != null && KvHeadMaps.isContiguous(maps.k(l), config.numKvHeads()) && KvHeadMaps.isContiguous(maps.v(l), config.numKvHeads());
+            grouped[l] = kIndex[l] != null && maps.kHeads(l) == maps.vHeads(l)
+                    && KvHeadMaps.isContiguous(maps.k(l), maps.kHeads(l)) && KvHeadMaps.isContiguous(maps.v(l), maps.vHeads(l));
         this.rope = new Rope(manager, config.headDim(), config.ropeTheta(), config.maxPositions());
         this.mask = new CausalMask(manager, config.maxPositions());
         this.scale = (float) (1.0 / Math.sqrt(config.headDim()));
@@ -160,6 +165,9 @@ public final class LlamaModel implements AutoCloseable {
 
     public KvHeadMaps kvHeadMaps() { return maps; }
 
+    /** Every later forward pass computes each layer with {@code t}'s weights ({@link LayerTransform#NONE} to stop). */
+    public void setLayerTransform(LayerTransform t) { this.transform = java.util.Objects.requireNonNull(t, "transform"); }
+
     /** A fresh cache for incremental decoding; close it when done. */
     public KvCache newCache() { return newCache(KvCache.DEFAULT_CAPACITY); }
 
@@ -244,7 +252,7 @@ public final class LlamaModel implements AutoCloseable {
 
     private NDArray layer(int l, LayerWeights stored, NDArray x, int start, NDArray causal, KvCache cache, ForwardTap tap) {
         NDManager step = x.getManager();
-        LayerWeights w = stored.map(a -> fp32(a, step));
+        LayerWeights w = transform.apply(l, stored, step).map(a -> fp32(a, step));
         NDArray h = rmsNorm(x, w.inputNorm());
         tap.attentionInput(l, h);
         NDArray attn = attention(l, w, h, start, causal, cache, tap);
@@ -260,8 +268,9 @@ public final class LlamaModel implements AutoCloseable {
         long t = h.getShape().get(1);
         int d = config.headDim();
         NDArray q = heads(linear(h, w.q(), w.qBias()), b, t, config.numHeads(), d);
-        NDArray k = heads(linear(h, w.k(), w.kBias()), b, t, config.numKvHeads(), d);
-        NDArray v = heads(linear(h, w.v(), w.vBias()), b, t, config.numKvHeads(), d);
+        // Per-layer K and V head counts (DHA); num_key_value_heads for every layer otherwise.
+        NDArray k = heads(linear(h, w.k(), w.kBias()), b, t, maps.kHeads(l), d);
+        NDArray v = heads(linear(h, w.v(), w.vBias()), b, t, maps.vHeads(l), d);
         tap.keysValues(l, k, v);
         q = rope.apply(q, start);
         k = rope.apply(k, start);

@@ -145,17 +145,18 @@ public final class LlamaWeights {
         LayerWeights layer(LlamaConfig config, int i) throws IOException {
             int h = config.hiddenSize();
             int qDim = config.numHeads() * config.headDim();
-            int kvDim = config.numKvHeads() * config.headDim();
+            // K and V rows of this layer (per-layer under DHA's head counts).
+            int kDim = config.kvHeads(i, false) * config.headDim(), vDim = config.kvHeads(i, true) * config.headDim();
             int ff = config.intermediateSize();
             return new LayerWeights(
                     required(LlamaNames.inputNorm(i), h),
                     required(LlamaNames.q(i), qDim, h),
-                    required(LlamaNames.k(i), kvDim, h),
-                    required(LlamaNames.v(i), kvDim, h),
+                    required(LlamaNames.k(i), kDim, h),
+                    required(LlamaNames.v(i), vDim, h),
                     required(LlamaNames.o(i), h, qDim),
                     optional(LlamaNames.qBias(i), qDim),
-                    optional(LlamaNames.kBias(i), kvDim),
-                    optional(LlamaNames.vBias(i), kvDim),
+                    optional(LlamaNames.kBias(i), kDim),
+                    optional(LlamaNames.vBias(i), vDim),
                     optional(LlamaNames.layer(i, "self_attn.o_proj.bias"), h),
                     required(LlamaNames.postNorm(i), h),
                     required(LlamaNames.gate(i), ff, h),

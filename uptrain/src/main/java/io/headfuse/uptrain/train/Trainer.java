@@ -35,6 +35,7 @@ public final class Trainer implements AutoCloseable {
     private final List<TrainingData.Slice> evalSlices;
     private final UptrainRecipe recipe;
     private final TrainerSettings settings;
+    private final TrainingExtension extension;
     private final NDManager state;
     private final AdamW optimizer;
     private final NDArray lossSum;
@@ -51,6 +52,15 @@ public final class Trainer implements AutoCloseable {
      */
     public Trainer(LlamaModel teacher, LlamaModel student, TrainingData data, List<TrainingData.Slice> evalSlices,
                    UptrainRecipe recipe, TrainerSettings settings) {
+        this(teacher, student, data, evalSlices, recipe, settings, TrainingExtension.NONE);
+    }
+
+    /**
+     * As above, with {@code extension}'s parameters trained beside the recipe's (its derived student weights left
+     * out) and its loss added to the distillation loss. The logged loss stays the distillation loss alone.
+     */
+    public Trainer(LlamaModel teacher, LlamaModel student, TrainingData data, List<TrainingData.Slice> evalSlices,
+                   UptrainRecipe recipe, TrainerSettings settings, TrainingExtension extension) {
         if (teacher == null && recipe.loss() != UptrainRecipe.Loss.CE)
             throw new IllegalArgumentException("loss " + recipe.loss().label() + " needs a teacher");
         recipe.requireOneStep();
@@ -63,13 +73,18 @@ public final class Trainer implements AutoCloseable {
         this.settings = settings;
         this.state = student.manager().newSubManager();
         List<TrainableParameter> params = new ArrayList<>();
+        this.extension = extension;
         for (var e : student.weights().parameters().entrySet()) {
-            boolean train = trains(recipe.scope(), e.getKey());
+            boolean train = trains(recipe.scope(), e.getKey()) && !extension.derived().contains(e.getKey());
             e.getValue().setRequiresGradient(train);
             if (!train) continue;
             NDArray w = e.getValue();
             double scale = isKv(e.getKey()) ? recipe.kvLrScale() : 1.0;
             params.add(new TrainableParameter(e.getKey(), w, state.zeros(w.getShape()), state.zeros(w.getShape()), scale));
+        }
+        for (TrainingExtension.Parameter p : extension.parameters()) {
+            p.value().setRequiresGradient(true);
+            params.add(new TrainableParameter(p.name(), p.value(), state.zeros(p.value().getShape()), state.zeros(p.value().getShape()), p.lrScale()));
         }
         if (params.isEmpty()) throw new IllegalArgumentException("--train " + recipe.scope().label() + " selects no parameter of the student");
         this.optimizer = new AdamW(params, UptrainRecipe.BETA1, UptrainRecipe.BETA2, UptrainRecipe.EPS, UptrainRecipe.WEIGHT_DECAY);
@@ -137,6 +152,7 @@ public final class Trainer implements AutoCloseable {
             step++;
             pending++;
             long tokens = step * perStep;
+            extension.stepped(step, tokens);
             boolean evalDue = crossed(settings.evalEvery(), tokens, perStep) && step < steps;
             boolean saveDue = saver != null && crossed(settings.saveEvery(), tokens, perStep) && step < steps;
             Double loss = null;
@@ -169,7 +185,8 @@ public final class Trainer implements AutoCloseable {
             try (GradientCollector gc = engine.newGradientCollector()) {
                 loss = DistillLoss.of(recipe, student.forward(ids), teacherLogits, ids);
                 if (recipe.accum() > 1) loss = loss.div(recipe.accum());
-                gc.backward(loss);
+                NDArray extra = extension.loss(sm);
+                gc.backward(extra == null ? loss : loss.add(recipe.accum() > 1 ? extra.div(recipe.accum()) : extra));
             }
             lossSum.addi(loss.stopGradient());
         }
