@@ -76,6 +76,49 @@ class ConvertDhaTest {
         assertTrue(plan.out().contains("per-layer budgets") && plan.out().contains("total 16 kv heads"), plan.out());
     }
 
+    /**
+     * Learned fusion through the CLI (a short run: 4 steps of 1,024 tokens): the log in headfuse.json has one point
+     * per step with the fusion loss of every layer falling and the multipliers rising, dha.png is drawn, the KV bytes
+     * are the budget's, and headfuse uptrain loads the result and trains it.
+     */
+    @Test void learnedFusionThenUptrain() throws Exception {
+        Path out = tmp.resolve("fused"), data = Assets.text("tinyshakespeare/tinyshakespeare.txt");
+        Cli c = Cli.run(convert(out, "--data", data.toString(), "--tokens", "4096"));
+        assertEquals(0, c.exit(), c.err());
+        assertTrue(Files.size(out.resolve("dha.png")) > 10_000);
+        JsonNode report = Assets.json(out.resolve("headfuse.json"));
+        JsonNode log = report.path("details").path("learned_fusion");
+        assertEquals(4, log.path("steps").asInt(), log.toString());
+        JsonNode points = log.path("points"), first = points.get(0), last = points.get(points.size() - 1);
+        assertEquals(4, points.size());
+        for (int l = 0; l < 4; l++) {
+            double a = first.path("fusion_loss").get(l).asDouble(), b = log.path("final_fusion_loss").get(l).asDouble();
+            System.out.printf("layer %d fusion loss %.4f -> %.4f%n", l, a, b);
+            assertTrue(b < 0.9 * a && a > 0, "layer " + l + ": " + a + " -> " + b);
+            assertTrue(last.path("lambda").get(l).asDouble() > 0, "multipliers rise");
+        }
+        assertEquals(4 * 32 * 2 * 2 * 2, report.path("kv_bytes_per_token").path("after").asLong(), "2 kv heads on average, K and V, bf16");
+        assertTrue(report.path("details").path("method").asText().contains("learned fusion (4096 tokens)"));
+        Cli up = Cli.run("uptrain", "--teacher", Assets.model("headfuse-mha-s").toString(), "--student", out.toString(), "--data", data.toString(),
+                "--out", tmp.resolve("up").toString(), "--tokens", "1024", "--seq", "256", "--batch", "4", "--eval-tokens", "2048");
+        assertEquals(0, up.exit(), up.err());
+        assertEquals(Assets.json(out.resolve("config.json")).path("headfuse"), Assets.json(tmp.resolve("up").resolve("config.json")).path("headfuse"),
+                "per-layer heads kept");
+    }
+
+    @Test void learnedFusionFlagsNeedData() {
+        Cli c = Cli.run(convert(tmp.resolve("x"), "--tokens", "4096"));
+        assertEquals(2, c.exit());
+        assertTrue(c.err().contains("--tokens and --device set up learned fusion, which needs --data FILE"), c.err());
+        c = Cli.run(convertWith(tmp.resolve("x"), "--seed", "1", "--uniform", "--data", "README.md"));
+        assertEquals(2, c.exit());
+        assertTrue(c.err().contains("learned fusion (--data) does not apply"), c.err());
+        c = Cli.run(convert(tmp.resolve("x"), "--data", tmp.resolve("missing.txt").toString()));
+        assertEquals(1, c.exit());
+        assertTrue(c.err().contains("missing.txt"), c.err());
+        assertFalse(Files.exists(tmp.resolve("x")));
+    }
+
     @Test void uniformIsPlainGqa() throws Exception {
         Path out = tmp.resolve("uniform");
         Cli c = Cli.run(convertWith(out, "--seed", "3", "--uniform"));

@@ -51,6 +51,8 @@ public final class DhaFusionTraining implements GroupFuser {
     public static final String LOG = io.headfuse.converter.report.DhaChart.LOG_KEY;
     /** Training window: short windows give the operators more steps for the same tokens. */
     static final int SEQ = 256;
+    /** Learning rate of the weights during fusion (operators: LearnedFusion.Settings); short runs, so higher than uptrain's 3e-4. */
+    static final double LR = 1e-3;
 
     private final DhaOptions options;
     private final LearnedFusion.Settings settings;
@@ -74,7 +76,7 @@ public final class DhaFusionTraining implements GroupFuser {
         long t0 = System.nanoTime();
         ConvertedView start = new ConvertedView(in, MemberProjections.start(in, plan, stats));
         int seq = Math.min(SEQ, in.config().maxPositions());
-        UptrainRecipe recipe = UptrainRecipe.defaults(options.fusionTokens(), seq);
+        UptrainRecipe recipe = UptrainRecipe.defaults(options.fusionTokens(), seq).withLr(LR);
         recipe.requireOneStep();
         TrainingData data;
         try (TextTokenizer tok = Tokenizers.forModel(in.source())) {
