@@ -2,7 +2,6 @@ package io.headfuse.converter.report;
 
 import io.headfuse.fusion.FusionPlan;
 import io.headfuse.fusion.dha.DhaStrategy;
-import java.awt.Color;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -10,7 +9,6 @@ import java.util.Map;
 import java.util.Optional;
 import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.XYChart;
-import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.style.Styler;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
@@ -61,14 +59,7 @@ public final class DhaChart {
                 x.add(t.doubleValue());
                 y.add(kl.doubleValue());
             }
-        if (x.isEmpty()) {
-            x.add(0.0);
-            y.add(0.0);
-        }
-        XYSeries s = c.addSeries("KL", x, y);
-        s.setMarker(SeriesMarkers.NONE);
-        s.setLineColor(new Color(0x1f77b4));
-        c.getStyler().setLegendVisible(false);
+        ChartLook.singleLine(c, "KL", x, y);
         return c;
     }
 

@@ -2,7 +2,6 @@ package io.headfuse.converter.report;
 
 import io.headfuse.converter.UptrainReport;
 import io.headfuse.uptrain.train.TrainingReport;
-import java.awt.Color;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -39,14 +38,7 @@ public final class UptrainChart {
             x.add((double) p.tokens());
             y.add(p.loss());
         }
-        if (x.isEmpty()) {
-            x.add(0.0);
-            y.add(0.0);
-        }
-        XYSeries s = c.addSeries("loss", x, y);
-        s.setMarker(SeriesMarkers.NONE);
-        s.setLineColor(new Color(0x1f77b4));
-        c.getStyler().setLegendVisible(false);
+        ChartLook.singleLine(c, "loss", x, y);
         return c;
     }
 
