@@ -36,7 +36,7 @@ public final class DhaChart {
     static XYChart fusionLoss(List<?> points) {
         XYChart c = xy("fusion loss per layer (relative spread of each group's members)", "fusion loss (log scale)");
         c.getStyler().setYAxisLogarithmic(true);
-        c.getStyler().setYAxisLogarithmicDecadeOnly(false);
+        c.getStyler().setYAxisLogarithmicDecadeOnly(true);   // the loss spans decades: label those alone, so the ticks stay legible
         int layers = points.get(0) instanceof Map<?, ?> m && m.get("fusion_loss") instanceof double[] f ? f.length : 0;
         for (int l = 0; l < layers; l++) {
             List<Double> x = new ArrayList<>(), y = new ArrayList<>();
