@@ -5,6 +5,7 @@ import java.awt.Font;
 import java.util.List;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYSeries;
+import org.knowm.xchart.style.Styler;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 import org.knowm.xchart.style.AxesChartStyler;
 
@@ -36,5 +37,17 @@ final class ChartLook {
         s.setMarker(SeriesMarkers.NONE);
         s.setLineColor(new Color(0x1f77b4));
         c.getStyler().setLegendVisible(false);
+    }
+
+    /** A curve chart against a token count (training or fusion tokens), in the shared look. */
+    static XYChart tokensChart(int width, int height, String title, String xTitle, String yTitle) {
+        XYChart c = new XYChart(width, height, Styler.ChartTheme.XChart);
+        c.setTitle(title);
+        c.setXAxisTitle(xTitle);
+        c.setYAxisTitle(yTitle);
+        apply(c.getStyler(), 11);
+        c.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
+        c.getStyler().setXAxisDecimalPattern("#,##0");
+        return c;
     }
 }

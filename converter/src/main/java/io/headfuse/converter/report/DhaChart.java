@@ -83,13 +83,6 @@ public final class DhaChart {
     }
 
     private static XYChart xy(String title, String yTitle) {
-        XYChart c = new XYChart(WIDTH, HEIGHT, Styler.ChartTheme.XChart);
-        c.setTitle(title);
-        c.setXAxisTitle("fusion tokens");
-        c.setYAxisTitle(yTitle);
-        ChartLook.apply(c.getStyler(), 11);
-        c.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
-        c.getStyler().setXAxisDecimalPattern("#,##0");
-        return c;
+        return ChartLook.tokensChart(WIDTH, HEIGHT, title, "fusion tokens", yTitle);
     }
 }

@@ -9,7 +9,6 @@ import java.util.List;
 import java.util.Map;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYSeries;
-import org.knowm.xchart.style.Styler;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /**
@@ -75,14 +74,6 @@ public final class UptrainChart {
     }
 
     private static XYChart chart(String title, String yTitle) {
-        XYChart c = new XYChart(WIDTH, HEIGHT, Styler.ChartTheme.XChart);
-        c.setTitle(title);
-        c.setXAxisTitle("training tokens");
-        c.setYAxisTitle(yTitle);
-        var s = c.getStyler();
-        ChartLook.apply(s, 11);
-        s.setLegendPosition(Styler.LegendPosition.InsideNE);
-        s.setXAxisDecimalPattern("#,##0");
-        return c;
+        return ChartLook.tokensChart(WIDTH, HEIGHT, title, "training tokens", yTitle);
     }
 }
