@@ -37,26 +37,30 @@ final class AdamW {
     List<TrainableParameter> parameters() { return params; }
 
     /**
-     * The global L2 norm of the gradients (a device scalar in {@code step}), after scaling them so that it is at
-     * most {@code maxNorm} (no clipping when maxNorm is 0).
+     * The global L2 norm of {@code grads} (a device scalar on their manager), after scaling them in place so that
+     * it is at most {@code maxNorm} (no clipping when maxNorm is 0).
      */
-    NDArray clipGradients(NDManager step, double maxNorm) {
-        NDArray[] squares = new NDArray[params.size()];
-        for (int i = 0; i < squares.length; i++) squares[i] = gradient(params.get(i), step).square().sum();
+    NDArray clipGradients(List<NDArray> grads, double maxNorm) {
+        NDArray[] squares = new NDArray[grads.size()];
+        for (int i = 0; i < squares.length; i++) squares[i] = grads.get(i).square().sum();
         NDArray norm = ai.djl.ndarray.NDArrays.stack(new ai.djl.ndarray.NDList(squares)).sum().sqrt();
         if (maxNorm > 0) {
             NDArray coef = norm.add(1e-6).pow(-1).mul((float) maxNorm).minimum(1f);
-            for (TrainableParameter p : params) gradient(p, step).muli(coef);
+            for (NDArray g : grads) g.muli(coef);
         }
         return norm;
     }
 
-    /** One update with learning rate {@code lr} at step {@code t} (1-based, for the bias corrections). */
-    void update(NDManager step, double lr, int t) {
+    /**
+     * One update with learning rate {@code lr} at step {@code t} (1-based, for the bias corrections), from
+     * {@code grads} (one per parameter, in order).
+     */
+    void update(NDManager step, List<NDArray> grads, double lr, int t) {
         double bc1 = 1 - Math.pow(beta1, t);
         double bc2Sqrt = Math.sqrt(1 - Math.pow(beta2, t));
-        for (TrainableParameter p : params) {
-            NDArray g = gradient(p, step);
+        for (int i = 0; i < params.size(); i++) {
+            TrainableParameter p = params.get(i);
+            NDArray g = grads.get(i);
             double plr = lr * p.lrScale();
             if (weightDecay != 0) p.weight().muli((float) (1 - plr * weightDecay));
             p.expAvg().muli((float) beta1).addi(g.mul((float) (1 - beta1)));
@@ -72,8 +76,18 @@ final class AdamW {
         for (TrainableParameter p : params) JniUtils.zeroGrad((PtNDArray) p.weight());
     }
 
+    /**
+     * Every parameter's gradient, in order, as handles owned by the step (the tensors stay with the weights). Fetched
+     * once per step: each fetch is a JNI call that creates a handle.
+     */
+    List<NDArray> gradients(NDManager step) {
+        List<NDArray> out = new java.util.ArrayList<>(params.size());
+        for (TrainableParameter p : params) out.add(gradient(p, step));
+        return out;
+    }
+
     /** The gradient of {@code p}, as a handle owned by the step (the tensor itself stays with the weight). */
-    static NDArray gradient(TrainableParameter p, NDManager step) {
+    private static NDArray gradient(TrainableParameter p, NDManager step) {
         return onStep(p.weight().getGradient(), step);
     }
 

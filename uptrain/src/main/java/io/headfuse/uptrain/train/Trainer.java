@@ -217,8 +217,9 @@ public final class Trainer implements AutoCloseable {
     /** Clips the summed gradients, takes the AdamW step at {@code lr} and zeroes them; returns the norm before clipping. */
     NDArray clipAndUpdate(NDManager sm, double lr) {
         try (NoGrad off = new NoGrad()) {
-            NDArray norm = optimizer.clipGradients(sm, recipe.clipNorm());
-            optimizer.update(sm, lr, step + 1);
+            List<NDArray> grads = optimizer.gradients(sm);
+            NDArray norm = optimizer.clipGradients(grads, recipe.clipNorm());
+            optimizer.update(sm, grads, lr, step + 1);
             optimizer.zeroGradients();
             return norm;
         }
@@ -227,7 +228,8 @@ public final class Trainer implements AutoCloseable {
     /** The trainable parameters' current gradients, copied to the heap. */
     Map<String, float[]> gradients(NDManager sm) {
         Map<String, float[]> out = new LinkedHashMap<>();
-        for (TrainableParameter p : optimizer.parameters()) out.put(p.name(), AdamW.gradient(p, sm).toFloatArray());
+        List<NDArray> grads = optimizer.gradients(sm);
+        for (int i = 0; i < grads.size(); i++) out.put(optimizer.parameters().get(i).name(), grads.get(i).toFloatArray());
         return out;
     }
 
