@@ -17,7 +17,7 @@ POLL=""
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/headfuse-calib.XXXXXX"); trap '[ -n "$POLL" ] && kill "$POLL" 2>/dev/null; rm -rf "$WORK"' EXIT
 if [ "${SMALL:-0}" = 1 ]; then ARGS="4 4096 32 11008 32000"; else ARGS="${SYNTH_ARGS:-}"; fi
 DEVICE=${DEVICE:-gpu}
-"$JAVA" -cp "$CP" bench/SyntheticCheckpoint.java "$WORK/mha" $ARGS
+${SYNTH:-"$JAVA" -cp "$CP" bench/SyntheticCheckpoint.java} "$WORK/mha" $ARGS
 cp models/headfuse-mha-s/tokenizer.json models/headfuse-mha-s/tokenizer_config.json "$WORK/mha/"
 if command -v nvidia-smi >/dev/null; then
   (while :; do nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -i 0; sleep 0.5; done) >"$WORK/mem" 2>/dev/null & POLL=$!

@@ -28,7 +28,7 @@ PHASE=${PHASE:-all}
 if [ "${SMALL:-0}" = 1 ]; then ARGS="4 4096 32 11008 32000"; else ARGS="${SYNTH_ARGS:-}"; fi
 DEVICE=${DEVICE:-gpu}
 [ -f "$WORK/kv8/config.json" ] || {
-  "$JAVA" -cp "$CP" bench/SyntheticCheckpoint.java "$WORK/mha" $ARGS
+  ${SYNTH:-"$JAVA" -cp "$CP" bench/SyntheticCheckpoint.java} "$WORK/mha" $ARGS
   eval "$HEADFUSE" convert --model "$WORK/mha" --out "$WORK/kv8" --kv-heads 8 --strategy mean >/dev/null
 }
 [ "$PHASE" = transformers ] || eval "$HEADFUSE" bench-decode --model "$WORK/mha" --model "$WORK/kv8" --batch "$B" --context "$T" --new "$N" --device "$DEVICE" \

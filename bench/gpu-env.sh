@@ -5,6 +5,8 @@
 #   2. builds DJL's JNI (libdjl_torch.so) against the machine's torch with CMake, unless a build for this DJL and
 #      torch version is cached in $HF_DIR/jni (earlier calls on this warm machine) or carried in .gpu/jni; a fresh
 #      build is also written to $OUT as KEY.tar.xz, to be kept in .gpu/jni/ for later calls;
+#   2b. builds headfuse's fused kernels (libheadfuse_torch.so, FusedKernels.java) the same way, cached and sent back
+#      alike, and exports HEADFUSE_TORCH_KERNELS (off when the build failed); sets FONTCONFIG_FILE for the charts;
 #   3. points DJL at torch's libtorch (docs/gpu.md, section 1 B): PYTORCH_LIBRARY_PATH (a folder of links to
 #      torch/lib plus the JNI and an unversioned libcudart.so, so that DJL counts the GPUs), PYTORCH_VERSION,
 #      PYTORCH_FLAVOR, LD_LIBRARY_PATH (the links break $ORIGIN), DJL_OFFLINE;
@@ -49,6 +51,27 @@ _hf_build_jni() {
   echo "gpu-env: built libdjl_torch.so in $((SECONDS - t0)) s" >&2
 }
 
+# Builds headfuse's fused kernels (uptrain/src/main/native/headfuse_torch.cpp, see FusedKernels.java) against the
+# machine's libtorch into $1. A failure only warns: headfuse then runs its primitive operators.
+_hf_build_kernels() {
+  local dest="$1" src="$HF_DIR/code/native/headfuse_torch.cpp" log="$HF_DIR/kernels-build.log" inc abi t0=$SECONDS
+  [ -f "$src" ] || { echo "gpu-env: warning: $src missing from code.tar.xz; no fused kernels" >&2; return 1; }
+  inc="$(dirname "$TORCH_LIB")/include"
+  abi="$(python3 -c 'import torch; print(int(torch._C._GLIBCXX_USE_CXX11_ABI))')"
+  echo "gpu-env: building libheadfuse_torch.so for torch $TORCH_FULL_VERSION (log: $log)" >&2
+  mkdir -p "$dest"
+  if ! g++ -O2 -std=c++17 -shared -fPIC -D_GLIBCXX_USE_CXX11_ABI="$abi" -DHF_TORCH_VERSION="\"$PYTORCH_VERSION\"" \
+       -I"$inc" -I"$inc/torch/csrc/api/include" "$src" -L"$TORCH_LIB" -Wl,-rpath,"$TORCH_LIB" -ltorch -ltorch_cpu -lc10 \
+       -o "$dest/libheadfuse_torch.so" > "$log" 2>&1; then
+    grep -m 12 -E "error|Error" "$log" >&2
+    [ -n "${OUT:-}" ] && cp "$log" "$OUT/kernels-build.log"
+    rm -f "$dest/libheadfuse_torch.so"
+    echo "gpu-env: warning: the fused kernels did not build against torch $TORCH_FULL_VERSION; primitive operators only" >&2
+    return 1
+  fi
+  echo "gpu-env: built libheadfuse_torch.so in $((SECONDS - t0)) s" >&2
+}
+
 _hf_env() {
   HF_DIR="${HF_DIR:-/tmp/hf}"; GPU_DIR="${GPU_DIR:-.gpu}"
   mkdir -p "$HF_DIR"
@@ -83,6 +106,33 @@ print(os.path.dirname(os.path.dirname(torch.__file__)))')" || { _hf_fail "python
       && echo "gpu-env: JNI sent back as \$OUT/$key.tar.xz: keep it in .gpu/jni/" >&2
   fi
 
+  # The fused kernels, keyed by the source's checksum as well: cached, carried in .gpu/jni, or built now.
+  local kkey kdir
+  kkey="headfuse_torch-$(cksum < "$HF_DIR/code/native/headfuse_torch.cpp" 2>/dev/null | cut -d' ' -f1)-torch-${PYTORCH_VERSION}-${PYTORCH_FLAVOR}"
+  kdir="$HF_DIR/jni/$kkey"
+  if [ ! -f "$kdir/libheadfuse_torch.so" ] && [ -f "$GPU_DIR/jni/$kkey.tar.xz" ]; then
+    mkdir -p "$kdir" && tar -xJf "$GPU_DIR/jni/$kkey.tar.xz" -C "$kdir" && echo "gpu-env: fused kernels from $GPU_DIR/jni/$kkey.tar.xz" >&2
+  fi
+  if [ ! -f "$kdir/libheadfuse_torch.so" ] && _hf_build_kernels "$kdir"; then
+    [ -n "${OUT:-}" ] && tar -cJf "$OUT/$kkey.tar.xz" -C "$kdir" libheadfuse_torch.so \
+      && echo "gpu-env: fused kernels sent back as \$OUT/$kkey.tar.xz: keep it in .gpu/jni/" >&2
+  fi
+  if [ -f "$kdir/libheadfuse_torch.so" ]; then export HEADFUSE_TORCH_KERNELS="$kdir/libheadfuse_torch.so"
+  else export HEADFUSE_TORCH_KERNELS=off; fi
+
+  # Fonts for the charts: the device has no libfontconfig, which Java's font lookup needs unless it is handed a
+  # legacy fontconfig.properties (-Dsun.awt.fontconfig) naming the font files: every logical font is DejaVu Sans.
+  local fontprops=""
+  if [ -f "$HF_DIR/code/fonts/DejaVuSans.ttf" ]; then
+    fontprops="$HF_DIR/fontconfig.properties"
+    { echo "version=1"
+      for f in serif sansserif monospaced dialog dialoginput; do
+        for st in plain bold italic bolditalic; do echo "$f.$st.latin-1=DejaVu Sans"; done
+      done
+      echo "sequence.allfonts=latin-1"
+      echo "filename.DejaVu_Sans=$HF_DIR/code/fonts/DejaVuSans.ttf"; } > "$fontprops"
+  fi
+
   # A folder of links: torch/lib, the JNI beside libtorch.so (where DJL looks first), and libcudart.so.
   local links="$HF_DIR/torchlib" nvlibs
   rm -rf "$links"; mkdir -p "$links"
@@ -97,11 +147,11 @@ print(os.path.dirname(os.path.dirname(torch.__file__)))')" || { _hf_fail "python
 
   local java="$HF_DIR/code/jre/bin/java" cp
   cp="$(ls "$HF_DIR"/code/lib/*.jar | paste -sd:)"
-  HEADFUSE_JAVA="$java -Xmx${HEADFUSE_HEAP:-8g} --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -cp $cp"
+  HEADFUSE_JAVA="$java -Xmx${HEADFUSE_HEAP:-8g} --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow${fontprops:+ -Dsun.awt.fontconfig=$fontprops} -cp $cp"
   HEADFUSE="$HEADFUSE_JAVA io.headfuse.converter.cli.Main"
   HF_PPL="$HF_DIR/tools/hf_ppl.py"
   export HEADFUSE HEADFUSE_JAVA HF_PPL HF_DIR TORCH_FULL_VERSION
-  echo "gpu-env: torch $TORCH_FULL_VERSION, JNI $jni, java $("$java" -version 2>&1 | head -1)" >&2
+  echo "gpu-env: torch $TORCH_FULL_VERSION, JNI $jni, kernels $HEADFUSE_TORCH_KERNELS, java $("$java" -version 2>&1 | head -1)" >&2
 }
 
 _hf_env

@@ -123,6 +123,16 @@ for jar in sys.argv[1:]:
   "$JAVA_HOME/bin/javac" -h "$c/djl/engines/pytorch/pytorch-native/build/include" -d "$WORK/jni-classes" \
     "$DJL/engines/pytorch/pytorch-engine/src/main/java/ai/djl/pytorch/jni/PyTorchLibrary.java" || fail "javac -h on DJL's PyTorchLibrary.java failed"
   echo "$DJL_VERSION" > "$c/djl/VERSION"
+  # headfuse's fused kernels, compiled on the device against its torch (gpu-env.sh), and fonts for the charts.
+  mkdir -p "$c/native" "$c/fonts"
+  cp "$ROOT/uptrain/src/main/native/headfuse_torch.cpp" "$c/native/"
+  FONT="${HEADFUSE_FONT:-/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf}"
+  if [ -f "$FONT" ]; then
+    cp "$FONT" "$c/fonts/"
+    printf '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig><dir>@FONTS@</dir><cachedir>@CACHE@</cachedir></fontconfig>\n' > "$c/fonts/fonts.conf.in"
+  else
+    echo "gpu-stage: warning: $FONT not found (set HEADFUSE_FONT); charts will not render on the device" >&2
+  fi
   pack "$WORK" code "$WORK/code.tar.xz"
   mkdir -p "$OUT/jni"
   check_call code "$WORK/code.tar.xz" "$OUT/jni" || fail "code.tar.xz would put call 2 over 64 MiB"

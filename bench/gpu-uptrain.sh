@@ -10,7 +10,11 @@
 #             beside distill_ref.py --seeds 0,1,2 run here; prints the ratio of the means.
 #   ablation  asym2, seed 0, 0.4M tokens: headfuse's recipe variants (ABLATION lines "name|flags").
 #   speed     tokens/s of one uptrain at batch 16 x 1024 (asym2), beside distill_ref.py fp32+TF32 and bf16
-#             autocast on the same budget, with the peak GPU memory nvidia-smi saw for each.
+#             autocast on the same budget, with the peak GPU memory nvidia-smi saw for each; headfuse twice: with
+#             its fused kernels (libheadfuse_torch.so, when gpu-env.sh built it) and with primitive operators only.
+#   kernels   asym2, seed 0, 0.4M tokens, headfuse's default recipe, with and without the fused kernels: the same
+#             run both ways (the perplexities agree up to TF32 and kernel rounding).
+#   default   asym2 x seeds 0,1,2 at 0.4M tokens with headfuse's default recipe (the "beyond the reference" target).
 # Writes logs and JSON to $OUT (device) or ./gpu-uptrain-out; prints every figure it reports.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -87,4 +91,19 @@ if [[ " $SECTIONS " == *" speed "* ]]; then
     python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["runs"][0]; print("PyTorch %-5s %9.0f tokens/s" % (sys.argv[2], r["train_tokens_per_s"]))' "$R/speed-ref-$p.json" $p
   done
   TOKENS=$SPEED_TOKENS peak uptrain speed-batch16 asym2 0 --batch 16 --lr 3e-4 --log-every 1000 --eval-tokens 2048
+  HEADFUSE_TORCH_KERNELS=off TOKENS=$SPEED_TOKENS peak uptrain speed-batch16-primitive asym2 0 --batch 16 --lr 3e-4 --log-every 1000 --eval-tokens 2048
+fi
+
+if [[ " $SECTIONS " == *" kernels "* ]]; then
+  echo "== kernels: asym2, seed 0, $TOKENS tokens, default recipe, fused kernels ($HEADFUSE_TORCH_KERNELS) vs primitive operators"
+  uptrain kernels-fused asym2 0
+  HEADFUSE_TORCH_KERNELS=off uptrain kernels-primitive asym2 0
+fi
+
+if [[ " $SECTIONS " == *" default "* ]]; then
+  echo "== default recipe: asym2 x seeds $SEEDS, $TOKENS tokens"
+  for seed in $SEEDS; do uptrain "default-asym2-seed$seed" asym2 "$seed"; done
+  python3 -c 'import sys, statistics as st
+v = [float(l.split()[1]) for l in open(sys.argv[1]) if l.startswith("default-asym2-seed")]
+print("default recipe asym2: mean %.3f over %d seeds %s (target <= 70.0)" % (st.mean(v), len(v), [round(x, 2) for x in v]))' "$R/headfuse-results.txt"
 fi

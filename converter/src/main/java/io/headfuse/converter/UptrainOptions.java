@@ -23,9 +23,12 @@ import java.util.List;
  * @param device    cpu, gpu or gpu:N
  * @param stateDir  where {@code saveEvery} writes the resumable state (null: OUT-state beside the output)
  * @param resume    a state to continue from, or null
+ * @param fp16Weights keep frozen weights (the teacher's, and the student's that do not train) in fp16 on the
+ *                  device, widened to fp32 where used: half their memory, for 7B-class pairs on one GPU
  */
 public record UptrainOptions(Path teacher, Path student, List<Path> data, Path out, UptrainRecipe recipe, TrainerSettings settings,
-                             double holdout, List<Path> evalFiles, DType dtype, String device, boolean force, Path stateDir, Path resume) {
+                             double holdout, List<Path> evalFiles, DType dtype, String device, boolean force, Path stateDir, Path resume,
+                             boolean fp16Weights) {
     public static final double DEFAULT_HOLDOUT = 0.02;
 
     public UptrainOptions {
@@ -38,26 +41,28 @@ public record UptrainOptions(Path teacher, Path student, List<Path> data, Path o
     /** The default recipe (distill_ref.py's, for {@link UptrainRecipe#DEFAULT_TOKENS} tokens) on the CPU. */
     public static UptrainOptions of(Path teacher, Path student, List<Path> data, Path out) {
         return new UptrainOptions(teacher, student, data, out, UptrainRecipe.defaults(UptrainRecipe.DEFAULT_TOKENS, 1024), null,
-                DEFAULT_HOLDOUT, List.of(), null, "cpu", false, null, null);
+                DEFAULT_HOLDOUT, List.of(), null, "cpu", false, null, null, false);
     }
 
-    public UptrainOptions withRecipe(UptrainRecipe r) { return new UptrainOptions(teacher, student, data, out, r, settings, holdout, evalFiles, dtype, device, force, stateDir, resume); }
+    public UptrainOptions withRecipe(UptrainRecipe r) { return new UptrainOptions(teacher, student, data, out, r, settings, holdout, evalFiles, dtype, device, force, stateDir, resume, fp16Weights); }
 
-    public UptrainOptions withSettings(TrainerSettings s) { return new UptrainOptions(teacher, student, data, out, recipe, s, holdout, evalFiles, dtype, device, force, stateDir, resume); }
+    public UptrainOptions withSettings(TrainerSettings s) { return new UptrainOptions(teacher, student, data, out, recipe, s, holdout, evalFiles, dtype, device, force, stateDir, resume, fp16Weights); }
 
-    public UptrainOptions withHoldout(double h) { return new UptrainOptions(teacher, student, data, out, recipe, settings, h, evalFiles, dtype, device, force, stateDir, resume); }
+    public UptrainOptions withHoldout(double h) { return new UptrainOptions(teacher, student, data, out, recipe, settings, h, evalFiles, dtype, device, force, stateDir, resume, fp16Weights); }
 
-    public UptrainOptions withEvalFiles(List<Path> f) { return new UptrainOptions(teacher, student, data, out, recipe, settings, holdout, f, dtype, device, force, stateDir, resume); }
+    public UptrainOptions withEvalFiles(List<Path> f) { return new UptrainOptions(teacher, student, data, out, recipe, settings, holdout, f, dtype, device, force, stateDir, resume, fp16Weights); }
 
-    public UptrainOptions withDtype(DType d) { return new UptrainOptions(teacher, student, data, out, recipe, settings, holdout, evalFiles, d, device, force, stateDir, resume); }
+    public UptrainOptions withDtype(DType d) { return new UptrainOptions(teacher, student, data, out, recipe, settings, holdout, evalFiles, d, device, force, stateDir, resume, fp16Weights); }
 
-    public UptrainOptions withDevice(String d) { return new UptrainOptions(teacher, student, data, out, recipe, settings, holdout, evalFiles, dtype, d, force, stateDir, resume); }
+    public UptrainOptions withDevice(String d) { return new UptrainOptions(teacher, student, data, out, recipe, settings, holdout, evalFiles, dtype, d, force, stateDir, resume, fp16Weights); }
 
-    public UptrainOptions withForce(boolean f) { return new UptrainOptions(teacher, student, data, out, recipe, settings, holdout, evalFiles, dtype, device, f, stateDir, resume); }
+    public UptrainOptions withForce(boolean f) { return new UptrainOptions(teacher, student, data, out, recipe, settings, holdout, evalFiles, dtype, device, f, stateDir, resume, fp16Weights); }
 
-    public UptrainOptions withStateDir(Path d) { return new UptrainOptions(teacher, student, data, out, recipe, settings, holdout, evalFiles, dtype, device, force, d, resume); }
+    public UptrainOptions withStateDir(Path d) { return new UptrainOptions(teacher, student, data, out, recipe, settings, holdout, evalFiles, dtype, device, force, d, resume, fp16Weights); }
 
-    public UptrainOptions withResume(Path d) { return new UptrainOptions(teacher, student, data, out, recipe, settings, holdout, evalFiles, dtype, device, force, stateDir, d); }
+    public UptrainOptions withResume(Path d) { return new UptrainOptions(teacher, student, data, out, recipe, settings, holdout, evalFiles, dtype, device, force, stateDir, d, fp16Weights); }
+
+    public UptrainOptions withFp16Weights(boolean f) { return new UptrainOptions(teacher, student, data, out, recipe, settings, holdout, evalFiles, dtype, device, force, stateDir, resume, f); }
 
     /** Where resumable states go. */
     public Path stateFolder() {

@@ -13,7 +13,10 @@ import io.headfuse.formats.LlamaShapes;
 import io.headfuse.formats.TensorSource;
 import io.headfuse.formats.safetensors.HfCheckpointWriter;
 import io.headfuse.formats.safetensors.SafetensorsWriter;
+import io.headfuse.uptrain.model.FusedKernels;
 import io.headfuse.uptrain.model.LlamaModel;
+import io.headfuse.uptrain.model.PeakMemory;
+import io.headfuse.uptrain.model.WeightStorage;
 import io.headfuse.uptrain.model.TorchRuntime;
 import io.headfuse.uptrain.tokenizer.TextTokenizer;
 import io.headfuse.uptrain.tokenizer.Tokenizers;
@@ -69,8 +72,12 @@ final class UptrainPipeline {
                 List<TrainingData.Slice> evalSlices = new ArrayList<>();
                 if (o.evalFiles().isEmpty()) for (TrainingData.Slice s : data.holdout()) evalSlices.add(s.capped(tok, settings.evalMaxTokens()));
                 else for (Path f : o.evalFiles()) evalSlices.add(TrainingData.evalSlice(tok, f, o.holdout()).capped(tok, settings.evalMaxTokens()));
-                try (LlamaModel teacher = recipe.loss() == UptrainRecipe.Loss.CE ? null : LlamaModel.load(teacherCkpt, device);
-                     LlamaModel student = LlamaModel.load(studentCkpt, device);
+                // fp16 frozen weights: the whole teacher, and the student's tensors that the recipe does not train.
+                WeightStorage teacherStorage = o.fp16Weights() ? WeightStorage.FP16 : WeightStorage.FP32;
+                WeightStorage studentStorage = o.fp16Weights() ? WeightStorage.fp16Except(name -> Trainer.trains(recipe.scope(), name)) : WeightStorage.FP32;
+                try (PeakMemory peak = PeakMemory.watch(device);
+                     LlamaModel teacher = recipe.loss() == UptrainRecipe.Loss.CE ? null : LlamaModel.load(teacherCkpt, teacherCkpt.config(), device, teacherStorage);
+                     LlamaModel student = LlamaModel.load(studentCkpt, sc, device, studentStorage);
                      Trainer trainer = new Trainer(teacher, student, data, evalSlices, recipe, settings)) {
                     if (o.resume() != null) TrainerCheckpoint.restore(o.resume(), trainer, fingerprint);
                     TrainingReport.EvalPoint teacherPpl = teacher == null ? null : Trainer.evaluate(teacher, evalSlices, settings, "teacher");
@@ -93,7 +100,8 @@ final class UptrainPipeline {
                     HfCheckpointWriter.write(o.out(), new HfCheckpointWriter.Contents(sc.withDtype(dtype), LlamaShapes.canonicalOrder(tensors),
                             studentCkpt.sideFiles(), () -> {
                                 done[0] = new UptrainReport(o.teacher(), o.student(), o.out(), dtype, device.toString(), finalTraining, teacherPpl, before, after,
-                                        (System.nanoTime() - t0) / 1e9, conversion);
+                                        (System.nanoTime() - t0) / 1e9, conversion,
+                                        o.fp16Weights() ? "fp16 frozen weights, fp32 trainable" : "fp32", FusedKernels.describe(), peak.peak());
                                 Map<String, byte[]> files = new LinkedHashMap<>();
                                 files.put(ConversionReport.FILE, done[0].toJsonString().getBytes(StandardCharsets.UTF_8));
                                 chart(done[0]).ifPresent(png -> files.put(UptrainChart.FILE, png));

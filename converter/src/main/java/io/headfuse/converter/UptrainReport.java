@@ -18,10 +18,13 @@ import java.util.Map;
  *
  * @param teacherPpl the teacher's perplexity on the same slices (null when it was not loaded: the CE loss)
  * @param conversion the student's own {@code headfuse.json}, or null
+ * @param weights    how the models' weights were kept on the device (fp32, or fp16 frozen weights)
+ * @param kernels    which operators ran ({@link io.headfuse.uptrain.model.FusedKernels#describe})
+ * @param peakDeviceBytes the device memory in use at its peak (sampled; empty on the CPU)
  */
 public record UptrainReport(Path teacher, Path student, Path output, DType dtype, String device, TrainingReport training,
                             TrainingReport.EvalPoint teacherPpl, TrainingReport.EvalPoint before, TrainingReport.EvalPoint after,
-                            double wallSeconds, JsonNode conversion) {
+                            double wallSeconds, JsonNode conversion, String weights, String kernels, java.util.OptionalLong peakDeviceBytes) {
 
     public ObjectNode toJson() {
         ObjectNode root = LlamaConfig.JSON.createObjectNode();
@@ -33,6 +36,10 @@ public record UptrainReport(Path teacher, Path student, Path output, DType dtype
         u.put("output", output.toString());
         u.put("dtype", dtype.name().toLowerCase());
         u.put("device", device);
+        u.put("weights", weights);
+        u.put("kernels", kernels);
+        if (peakDeviceBytes.isPresent()) u.put("peak_device_bytes", peakDeviceBytes.getAsLong());
+        else u.putNull("peak_device_bytes");
         UptrainRecipe r = training.recipe();
         ObjectNode rec = u.putObject("recipe");
         rec.put("loss", r.loss().label()).put("temperature", r.temperature()).put("ce_weight", r.ceWeight()).put("train", r.scope().label())

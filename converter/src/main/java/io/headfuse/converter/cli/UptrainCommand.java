@@ -22,7 +22,7 @@ final class UptrainCommand implements Command {
     @Override public String usage() {
         return "--teacher DIR --student DIR --data FILE... --out DIR [--tokens N] [--seq L] [--batch B] [--accum K] [--lr X] [--warmup F] "
                 + "[--loss kl|ce|kl+ce] [--temperature T] [--train all|attention|kv] [--holdout F] [--eval FILE...] [--eval-every N] "
-                + "[--seed S] [--device cpu|gpu] [--save-every N] [--resume DIR] [--dtype bf16|f16|f32] [--force]";
+                + "[--seed S] [--device cpu|gpu] [--save-every N] [--resume DIR] [--dtype bf16|f16|f32] [--fp16-weights] [--force]";
     }
 
     @Override
@@ -55,6 +55,7 @@ final class UptrainCommand implements Command {
         o.addOption(opt("state", "DIR", "where --save-every writes (default: OUT-state beside --out)"));
         o.addOption(opt("resume", "DIR", "continue the same run from a state written by --save-every"));
         o.addOption(opt("dtype", "T", "output dtype: bf16, f16 or f32 (default: the student's)"));
+        o.addOption(Option.builder().longOpt("fp16-weights").desc("keep frozen weights (the teacher, the student's untrained tensors) in fp16 on the device, widened to fp32 where used").build());
         o.addOption(Option.builder().longOpt("force").desc("replace an existing output folder").build());
         return o;
     }
@@ -105,7 +106,7 @@ final class UptrainCommand implements Command {
             o = UptrainOptions.of(teacher, student, data, outDir).withRecipe(recipe).withSettings(settings)
                     .withHoldout(Args.doubleValue(cl, "holdout", UptrainOptions.DEFAULT_HOLDOUT)).withEvalFiles(evalFiles)
                     .withDtype(cl.hasOption("dtype") ? DType.parse(cl.getOptionValue("dtype")) : null).withDevice(device)
-                    .withForce(cl.hasOption("force"))
+                    .withForce(cl.hasOption("force")).withFp16Weights(cl.hasOption("fp16-weights"))
                     .withStateDir(cl.hasOption("state") ? Path.of(cl.getOptionValue("state")) : null)
                     .withResume(cl.hasOption("resume") ? Path.of(cl.getOptionValue("resume")) : null);
         } catch (IllegalArgumentException e) {

@@ -17,7 +17,8 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * A Llama causal LM on DJL's PyTorch engine, built from primitives (DJL has no fused attention or RMSNorm):
+ * A Llama causal LM on DJL's PyTorch engine, built from primitives (DJL has no fused attention or RMSNorm; where
+ * headfuse's own {@link FusedKernels} library is loaded, attention without a cache, RMSNorm and SwiGLU use it):
  * token embedding, pre-norm decoder layers (RMSNorm, RoPE attention with a causal mask, SwiGLU MLP), final
  * RMSNorm and a tied or untied LM head. All math is fp32 (TF32 matmuls on GPU unless turned off, see
  * {@link TorchRuntime}).
@@ -258,9 +259,11 @@ public final class LlamaModel implements AutoCloseable {
         NDArray attn = attention(l, w, h, start, causal, cache, tap);
         x = x.add(linear(attn, w.o(), w.oBias()));
         NDArray h2 = rmsNorm(x, w.postNorm());
-        NDArray gate = Activation.swish(linear(h2, w.gate(), w.gateBias()), 1f);
+        NDArray gate = linear(h2, w.gate(), w.gateBias());
         NDArray up = linear(h2, w.up(), w.upBias());
-        return x.add(linear(gate.mul(up), w.down(), w.downBias()));
+        FusedKernels fused = FusedKernels.get();
+        NDArray act = fused != null ? fused.siluMul(gate, up) : Activation.swish(gate, 1f).mul(up);
+        return x.add(linear(act, w.down(), w.downBias()));
     }
 
     private NDArray attention(int l, LayerWeights w, NDArray h, int start, NDArray causal, KvCache cache, ForwardTap tap) {
@@ -279,13 +282,31 @@ public final class LlamaModel implements AutoCloseable {
             k = kv[0];
             v = kv[1];
         }
-        if (grouped[l]) return groupedAttention(q, k, v, causal, b, t);
+        // Without a cache (training, evaluation, prefill from position 0) the fused kernel wins; decoding keeps the
+        // grouped path below, which reads each kv head's cache once.
+        FusedKernels fused = cache == null ? FusedKernels.get() : null;
+        if (grouped[l] && fused == null) return groupedAttention(q, k, v, causal, b, t);
+        if (cache != null && (grouped[l] || (kIndex[l] == null && vIndex[l] == null))) {
+            FusedKernels kernels = FusedKernels.get();
+            // One query row (a decode step) may read every cached position: no mask.
+            if (kernels != null) return mergeHeads(kernels.groupedAttention(q, k, v, t == 1 ? null : causal, scale), b, t);
+        }
         // Query head i reads kv head map[i]: an index gather along the head axis (an exact copy).
         if (kIndex[l] != null) k = k.get(h.getManager(), new NDIndex(":, {}", kIndex[l]));
         if (vIndex[l] != null) v = v.get(h.getManager(), new NDIndex(":, {}", vIndex[l]));
-        NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(scale).add(causal);
-        NDArray out = scores.softmax(-1).matMul(v);                           // [B, heads, T, d]
-        return out.transpose(0, 2, 1, 3).reshape(b, t, (long) config.numHeads() * d);
+        NDArray out;                                                           // [B, heads, T, d]
+        if (fused != null) {
+            out = fused.attention(q, k, v, true, scale);
+        } else {
+            NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(scale).add(causal);
+            out = scores.softmax(-1).matMul(v);
+        }
+        return mergeHeads(out, b, t);
+    }
+
+    /** [B, heads, T, d] -> [B, T, heads*d]. */
+    private NDArray mergeHeads(NDArray out, long b, long t) {
+        return out.transpose(0, 2, 1, 3).reshape(b, t, (long) config.numHeads() * config.headDim());
     }
 
     /**
@@ -327,6 +348,8 @@ public final class LlamaModel implements AutoCloseable {
 
     /** HF LlamaRMSNorm: x / sqrt(mean(x^2) + eps) * weight, in fp32. */
     private NDArray rmsNorm(NDArray x, NDArray weight) {
+        FusedKernels fused = FusedKernels.get();
+        if (fused != null) return fused.rmsNorm(x, weight, config.rmsNormEps());
         NDArray var = x.square().mean(new int[] {-1}, true);
         return x.div(var.add((float) config.rmsNormEps()).sqrt()).mul(weight);
     }

@@ -31,12 +31,20 @@ final class Rope {
     /** Rotates {@code x} [..., T, headDim] holding positions {@code start .. start+T-1}. */
     NDArray apply(NDArray x, int start) {
         long t = x.getShape().get(x.getShape().dimension() - 2);
+        FusedKernels fused = FusedKernels.get();
+        if (fused != null) return fused.rope(x, table(true, start, (int) t), table(false, start, (int) t), start);
         NDArray[] cs = tables(start, (int) t, x.getManager());
         int half = headDim / 2;
         NDArray x1 = x.get("..., :" + half);
         NDArray x2 = x.get("..., " + half + ":");
         NDArray rotated = x2.neg().concat(x1, -1);
         return x.mul(cs[0]).add(rotated.mul(cs[1]));
+    }
+
+    /** The whole cos (or sin) table, grown first to hold positions up to {@code start + t}. */
+    private synchronized NDArray table(boolean cosine, int start, int t) {
+        if (start + t > positions) grow(Math.max(start + t, 2 * positions));
+        return cosine ? cos : sin;
     }
 
     /** cos and sin rows [T, headDim] for positions {@code start ..}, as views attached to {@code into}. */

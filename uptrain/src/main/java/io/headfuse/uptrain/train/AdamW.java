@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
+import io.headfuse.uptrain.model.FusedKernels;
 import java.util.List;
 
 /**
@@ -69,6 +70,26 @@ final class AdamW {
             NDArray delta = onStep(p.expAvg().div(denom), step).muli((float) (plr / bc1));
             p.weight().subi(delta);
         }
+    }
+
+    /**
+     * The whole step through {@link FusedKernels}: clip to {@code maxNorm}, the AdamW update at {@code lr} and step
+     * {@code t}, gradients zeroed; returns the norm before clipping (a device scalar on {@code step}). Same math as
+     * {@link #clipGradients}, {@link #update} and {@link #zeroGradients}, in a few kernels and one native call.
+     */
+    NDArray fusedStep(FusedKernels kernels, NDManager step, double maxNorm, double lr, int t) {
+        List<NDArray> weights = new java.util.ArrayList<>(params.size());
+        List<NDArray> m = new java.util.ArrayList<>(params.size());
+        List<NDArray> v = new java.util.ArrayList<>(params.size());
+        double[] lrs = new double[params.size()];
+        for (int i = 0; i < lrs.length; i++) {
+            TrainableParameter p = params.get(i);
+            weights.add(p.weight());
+            m.add(p.expAvg());
+            v.add(p.expAvgSq());
+            lrs[i] = lr * p.lrScale();
+        }
+        return kernels.clipAndAdamW(step, weights, m, v, lrs, maxNorm, t, beta1, beta2, eps, weightDecay);
     }
 
     /** Sets every gradient to zero (torch's zero_grad without set_to_none). */

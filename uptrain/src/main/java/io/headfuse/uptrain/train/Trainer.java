@@ -8,6 +8,7 @@ import ai.djl.training.GradientCollector;
 import io.headfuse.formats.LlamaConfig;
 import io.headfuse.uptrain.eval.EvalOptions;
 import io.headfuse.uptrain.eval.Perplexity;
+import io.headfuse.uptrain.model.FusedKernels;
 import io.headfuse.uptrain.model.LlamaModel;
 import io.headfuse.uptrain.model.TorchRuntime;
 import java.io.IOException;
@@ -110,7 +111,8 @@ public final class Trainer implements AutoCloseable {
                     + ": the student must be a conversion of the teacher");
     }
 
-    static boolean trains(UptrainRecipe.Scope scope, String name) {
+    /** Whether the recipe scope {@code scope} trains the parameter {@code name} (HF name). */
+    public static boolean trains(UptrainRecipe.Scope scope, String name) {
         return switch (scope) {
             case ALL -> true;
             case ATTENTION -> name.contains(".self_attn.");
@@ -217,6 +219,8 @@ public final class Trainer implements AutoCloseable {
     /** Clips the summed gradients, takes the AdamW step at {@code lr} and zeroes them; returns the norm before clipping. */
     NDArray clipAndUpdate(NDManager sm, double lr) {
         try (NoGrad off = new NoGrad()) {
+            FusedKernels fused = FusedKernels.get();
+            if (fused != null) return optimizer.fusedStep(fused, sm, recipe.clipNorm(), lr, step + 1);
             List<NDArray> grads = optimizer.gradients(sm);
             NDArray norm = optimizer.clipGradients(grads, recipe.clipNorm());
             optimizer.update(sm, grads, lr, step + 1);
