@@ -14,6 +14,7 @@
 #   WORK_DIR=DIR      work there and keep it (checkpoints, results), so the run can be split over two calls under a
 #                     time limit: PHASE=headfuse (generate, convert, headfuse), then PHASE=transformers (+ summary)
 #   HF_DTYPES="bf16 fp32"  which transformers runs (fp32 runs with TF32 on)
+#   DECODE_FLAGS=--fp16-weights  more flags for headfuse bench-decode
 #   RESULTS=DIR       also keep headfuse's JSON and PNG and transformers' JSON lines there
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,7 +33,7 @@ DEVICE=${DEVICE:-gpu}
   eval "$HEADFUSE" convert --model "$WORK/mha" --out "$WORK/kv8" --kv-heads 8 --strategy mean >/dev/null
 }
 [ "$PHASE" = transformers ] || eval "$HEADFUSE" bench-decode --model "$WORK/mha" --model "$WORK/kv8" --batch "$B" --context "$T" --new "$N" --device "$DEVICE" \
-  --json "$WORK/headfuse.json" --png "$WORK/bench-decode-7b.png"
+  --json "$WORK/headfuse.json" --png "$WORK/bench-decode-7b.png" ${DECODE_FLAGS:-}
 [ "$PHASE" = headfuse ] && exit 0
 touch "$WORK/transformers.jsonl"
 for m in $([ "${SKIP_TRANSFORMERS:-0}" = 1 ] || echo mha kv8); do

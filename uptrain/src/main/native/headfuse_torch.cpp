@@ -91,6 +91,19 @@ int64_t hf_rope(int64_t x, int64_t cos, int64_t sin, int64_t start) {
   });
 }
 
+// y = x W^T (+ bias) for fp32 x and a frozen fp16 weight W, without widening W: x is rounded to fp16 (the 10-bit
+// mantissa TF32 also keeps), the product accumulates in fp32 (cuBLAS), y comes back as fp32. Half the weight
+// bytes of an fp32 matmul, and no fp32 copy of W: for inference, where reading the weights is most of a decode step.
+int64_t hf_linear_half(int64_t x, int64_t weight, int64_t bias) {
+  return guarded([&] {
+    const at::Tensor& in = tensor(x);
+    const at::Tensor& w = tensor(weight);
+    at::Tensor y = at::linear(in.to(w.scalar_type()), w).to(in.scalar_type());
+    if (bias != 0) y = y + tensor(bias);
+    return handOver(y);
+  });
+}
+
 // HF LlamaRMSNorm: x * rsqrt(mean(x^2, -1) + eps) * weight.
 int64_t hf_rms_norm(int64_t x, int64_t weight, double eps) {
   return guarded([&] {

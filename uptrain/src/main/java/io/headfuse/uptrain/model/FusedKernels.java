@@ -28,6 +28,8 @@ import java.util.List;
  *       operators (each DJL operator costs a JNI call, a Java object and its bookkeeping, which at decoding's tiny
  *       shapes is more than the kernel);</li>
  *   <li>grouped attention over a KV cache: the decode step's attention in one call, reading each kv head once;</li>
+ *   <li>a matmul that reads a frozen fp16 weight as fp16 (inference and the frozen teacher with
+ *       {@link WeightStorage#FP16}): half the bytes of the widened fp32 weight, which decoding reads every step;</li>
  *   <li>the optimiser step: global-norm clip with {@code _foreach_norm} and {@code _foreach_mul_}, then
  *       {@code _fused_adamw_} (torch.optim.AdamW(fused=True)), then {@code _foreach_zero_}: a handful of kernel
  *       launches and one FFM call per step instead of about twelve JNI calls per parameter.</li>
@@ -49,6 +51,7 @@ public final class FusedKernels {
     private final MethodHandle sdpa;
     private final MethodHandle groupedAttention;
     private final MethodHandle rope;
+    private final MethodHandle linearHalf;
     private final MethodHandle rmsNorm;
     private final MethodHandle siluMul;
     private final MethodHandle clipAdamW;
@@ -64,6 +67,7 @@ public final class FusedKernels {
         this.sdpa = handle(linker, lib, "hf_sdpa", FunctionDescriptor.of(l, l, l, l, i, d));
         this.groupedAttention = handle(linker, lib, "hf_grouped_attention", FunctionDescriptor.of(l, l, l, l, l, d));
         this.rope = handle(linker, lib, "hf_rope", FunctionDescriptor.of(l, l, l, l, l));
+        this.linearHalf = handle(linker, lib, "hf_linear_half", FunctionDescriptor.of(l, l, l, l));
         this.rmsNorm = handle(linker, lib, "hf_rms_norm", FunctionDescriptor.of(l, l, l, d));
         this.siluMul = handle(linker, lib, "hf_silu_mul", FunctionDescriptor.of(l, l, l));
         this.clipAdamW = handle(linker, lib, "hf_clip_adamw", FunctionDescriptor.of(l, a, a, a, a, i, d, l, d, d, d, d));
@@ -113,6 +117,14 @@ public final class FusedKernels {
     /** Rotate-half RoPE of x [..., T, d] at positions from {@code start}, with cos/sin tables [positions, d]. */
     public NDArray rope(NDArray x, NDArray cos, NDArray sin, int start) {
         return result(x.getManager(), call(rope, h(x), h(cos), h(sin), (long) start));
+    }
+
+    /**
+     * x W^T (+ bias) for fp32 x [..., in] and an fp16 weight W [out, in] read as fp16 (x rounded to fp16, fp32
+     * accumulation), giving fp32: for frozen fp16 weights where no gradient flows (inference, the teacher).
+     */
+    public NDArray linearHalf(NDArray x, NDArray weight, NDArray bias) {
+        return result(x.getManager(), call(linearHalf, h(x), h(weight), bias == null ? 0L : h(bias)));
     }
 
     /** HF LlamaRMSNorm of x [..., hidden] with weight [hidden]. */

@@ -211,7 +211,8 @@ public final class LlamaModel implements AutoCloseable {
     /** Logits [B, T, vocab] of a residual stream [B, T, hidden] from {@link #hidden}: final RMSNorm and LM head. */
     public NDArray head(NDArray h) {
         NDManager m = h.getManager();
-        return Linear.linear(rmsNorm(h, fp32(weights.norm(), m)), fp32(weights.lmHead(), m)).singletonOrThrow();
+        NDArray head = weights.lmHead();
+        return linear(rmsNorm(h, fp32(weights.norm(), m)), halfMatmuls() ? head : fp32(head, m), null);
     }
 
     /** The residual stream [B, T, hidden] after the first {@code layers} decoder layers (before the final norm). */
@@ -253,7 +254,9 @@ public final class LlamaModel implements AutoCloseable {
 
     private NDArray layer(int l, LayerWeights stored, NDArray x, int start, NDArray causal, KvCache cache, ForwardTap tap) {
         NDManager step = x.getManager();
-        LayerWeights w = transform.apply(l, stored, step).map(a -> fp32(a, step));
+        // fp16-stored matrices stay fp16 where the fused kernels can multiply by them directly (see linear).
+        boolean half = halfMatmuls();
+        LayerWeights w = transform.apply(l, stored, step).map(a -> half && a.getShape().dimension() == 2 ? a : fp32(a, step));
         NDArray h = rmsNorm(x, w.inputNorm());
         tap.attentionInput(l, h);
         NDArray attn = attention(l, w, h, start, causal, cache, tap);
@@ -342,7 +345,17 @@ public final class LlamaModel implements AutoCloseable {
         return x.reshape(b, t, n, d).transpose(0, 2, 1, 3);
     }
 
+    /**
+     * Whether fp16-stored weights are multiplied as fp16 now: with the fused kernels and no gradient being recorded
+     * (inference, the frozen teacher). A student whose activations need gradients widens them instead: fp16
+     * gradients of activations would underflow.
+     */
+    private static boolean halfMatmuls() {
+        return FusedKernels.get() != null && !ai.djl.pytorch.jni.JniUtils.isGradMode();
+    }
+
     private static NDArray linear(NDArray x, NDArray weight, NDArray bias) {
+        if (weight.getDataType() == DataType.FLOAT16) return FusedKernels.get().linearHalf(x, weight, bias);
         return (bias == null ? Linear.linear(x, weight) : Linear.linear(x, weight, bias)).singletonOrThrow();
     }
 
