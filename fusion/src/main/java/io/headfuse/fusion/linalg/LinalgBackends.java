@@ -20,7 +20,7 @@ public final class LinalgBackends {
     public static LinalgBackend choose() {
         String setting = setting();
         LinalgBackend b;
-        String why = " (" + ENV + "=" + setting + ")";
+        String why = " (" + (System.getProperty(PROPERTY) != null && !System.getProperty(PROPERTY).isBlank() ? "-D" + PROPERTY : ENV) + "=" + setting + ")";
         switch (setting) {
             case "java" -> b = new JavaBackend();
             case "nd4j" -> {

@@ -58,6 +58,11 @@ class JavaBackendTest {
         assertTrue(maxRel(loops(loops(wd, m, rows, k, k), wt, rows, k, rows), sym) < 1e-13);
         for (int i = 0; i < rows; i++) for (int j = 0; j < rows; j++) assertEquals(sym[i * rows + j], sym[j * rows + i]);
         assertTrue(maxRel(loops(wt, wd, k, rows, k), java.gram(w, rows, k)) < 1e-13);
+        // Symmetric up to rounding (an accelerator's X^T X): the half product, as close to the full one as M is to M^T.
+        double[] noisy = m.clone();
+        for (int i = 0; i < k; i++) for (int j = 0; j < i; j++) noisy[i * k + j] = Math.nextUp(noisy[i * k + j]);
+        assertTrue(JavaBackend.symmetric(noisy, k));
+        assertTrue(maxRel(loops(loops(wd, noisy, rows, k, k), wt, rows, k, rows), java.congruence(w, rows, k, noisy)) < 1e-13);
     }
 
     static void assertSvd(double[] m, Svd s, int n) {
