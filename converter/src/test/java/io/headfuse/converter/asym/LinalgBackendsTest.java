@@ -166,6 +166,17 @@ class LinalgBackendsTest {
     @Test void headStatisticsAreTheSameOnEitherBackend() {
         HeadStats[] ref = with(nd4j, () -> HeadStats.of(w, moment, covariance));
         HeadStats[] got = with(JAVA, () -> HeadStats.of(w, moment, covariance));
+        // HeadStats centres through the mean (W M W^T - (W mu)(W mu)^T); against the direct W Cov W^T on ND4J.
+        int rows = w.heads() * w.headDim();
+        double[][] direct = {nd4j.congruence(w.k(), rows, w.hidden(), covariance), nd4j.congruence(w.v(), rows, w.hidden(), covariance)};
+        for (int k = 0; k < 2; k++) {
+            double[] full = new double[rows * rows];
+            for (int i = 0; i < w.heads(); i++)
+                for (int j = 0; j < w.heads(); j++)
+                    for (int r = 0; r < w.headDim(); r++)
+                        System.arraycopy(got[k].centred()[i][j], r * w.headDim(), full, (i * w.headDim() + r) * rows + j * w.headDim(), w.headDim());
+            assertClose(direct[k], full, 1e-9, "centred via the mean");
+        }
         for (int k = 0; k < 2; k++)
             for (int i = 0; i < w.heads(); i++) {
                 assertClose(ref[k].metric()[i], got[k].metric()[i], 1e-9, "metric");
