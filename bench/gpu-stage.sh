@@ -20,8 +20,8 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 LIMIT=$((64 * 1024 * 1024))
-# Not needed to run eval/uptrain on the GPU: the CPU libtorch and its 2.7.1 JNI, and nd4j with its natives (only
-# the asym strategy's linear algebra uses it, and its 90 MB native jar is left out anyway).
+# Not needed on the GPU: the CPU libtorch and its 2.7.1 JNI, and nd4j with its natives (323 MB unpacked): asym and
+# dha find no ND4J on the class path and run their linear algebra in plain Java (fusion.linalg.JavaBackend).
 EXCLUDED_JARS='/ai/djl/pytorch/pytorch-native-|/ai/djl/pytorch/pytorch-jni/|/org/nd4j/|/org/bytedeco/'
 JLINK_MODULES=java.base,java.logging,java.management,java.naming,java.desktop,java.sql,java.xml,java.compiler,java.net.http,jdk.unsupported,jdk.zipfs
 TRAINING_TEXTS="sotu/sotu-1790-2021.txt brown/brown-plain.txt moby-dick/moby-dick.txt tinyshakespeare/tinyshakespeare.txt"

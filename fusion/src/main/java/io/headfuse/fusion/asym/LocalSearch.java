@@ -1,5 +1,7 @@
 package io.headfuse.fusion.asym;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.SplittableRandom;
 
 /**
@@ -36,10 +38,14 @@ public final class LocalSearch {
         int n = start.length;
         int[] g = start.clone();
         double[] groupCost = new double[groups];
-        for (int k = 0; k < groups; k++) groupCost[k] = cost.cost(members(g, k, -1, -1));
+        List<int[]> first = new ArrayList<>();
+        for (int k = 0; k < groups; k++) first.add(members(g, k, -1, -1));
+        cost.prefetch(first);
+        for (int k = 0; k < groups; k++) groupCost[k] = cost.cost(first.get(k));
         double startCost = sum(groupCost);
         int swaps = 0;
         while (true) {
+            cost.prefetch(swapCandidates(g));
             double bestDelta = -EPS;
             int bi = -1, bj = -1;
             double bestA = 0, bestB = 0;
@@ -67,6 +73,18 @@ public final class LocalSearch {
             swaps++;
         }
         return new Result(new Grouping(g, groups), sum(groupCost), startCost, swaps);
+    }
+
+    /** The groups a best-improvement step prices: both sides of every swap of two heads in different groups. */
+    static List<int[]> swapCandidates(int[] g) {
+        List<int[]> out = new ArrayList<>();
+        for (int i = 0; i < g.length; i++)
+            for (int j = i + 1; j < g.length; j++) {
+                if (g[i] == g[j]) continue;
+                out.add(members(g, g[i], i, j));
+                out.add(members(g, g[j], j, i));
+            }
+        return out;
     }
 
     /** Members of group k after head {@code out} leaves it and head {@code in} joins it (none when -1), ascending. */

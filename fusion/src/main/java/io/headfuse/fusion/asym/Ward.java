@@ -37,6 +37,10 @@ public final class Ward {
         while (true) {
             if (byCount != null) byCount[clusters.size() - 1] = Grouping.of(clusters.toArray(int[][]::new));
             if (clusters.size() <= groups) break;
+            List<int[]> unions = new ArrayList<>();
+            for (int a = 0; a < clusters.size(); a++)
+                for (int b = a + 1; b < clusters.size(); b++) unions.add(union(clusters.get(a), clusters.get(b)));
+            cost.prefetch(unions);
             int ba = -1, bb = -1;
             double best = Double.POSITIVE_INFINITY, bestCost = 0;
             for (int a = 0; a < clusters.size(); a++)

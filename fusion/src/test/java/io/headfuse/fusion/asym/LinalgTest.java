@@ -17,7 +17,7 @@ class LinalgTest {
     @Test void svdReconstructsANonSymmetricMatrix() {
         int n = 7;
         double[] m = random(new Random(1), n * n);
-        Linalg.Svd svd = Linalg.svd(m, n);
+        io.headfuse.fusion.linalg.Svd svd = Linalg.svd(m, n);
         double[] us = svd.u().clone();
         for (int i = 0; i < n; i++) for (int j = 0; j < n; j++) us[i * n + j] *= svd.s()[j];
         assertTrue(Dense.maxAbsDiff(m, Dense.mul(us, svd.vt(), n)) < 1e-10);

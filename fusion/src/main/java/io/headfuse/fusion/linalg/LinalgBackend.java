@@ -1,0 +1,24 @@
+package io.headfuse.fusion.linalg;
+
+/**
+ * The dense products and factorisations that are worth a tuned implementation: the hidden-size products that turn
+ * a layer's input moment into per-head statistics, and the head-size SVDs. Everything in double precision (sums
+ * over tens of thousands of tokens; ill-conditioned solves when heads are nearly redundant). All matrices are
+ * row-major. Implementations must be safe to call from several threads at once.
+ */
+public interface LinalgBackend {
+    /** A short name for the log line and reports ("nd4j", "java"). */
+    String name();
+
+    /** A (r x k) times B (k x c). */
+    double[] mul(double[] a, double[] b, int r, int k, int c);
+
+    /** W M W^T for W (r x c, fp32 weights) and M (c x c). */
+    double[] congruence(float[] w, int r, int c, double[] m);
+
+    /** A^T A for A (r x c, fp32 weights). */
+    double[] gram(float[] a, int r, int c);
+
+    /** The SVD of a square n x n matrix, singular values descending. */
+    Svd svd(double[] m, int n);
+}
