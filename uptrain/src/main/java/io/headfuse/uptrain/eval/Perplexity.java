@@ -48,21 +48,27 @@ public final class Perplexity {
         List<int[]> windows = stream.windows(o.window());
         if (windows.isEmpty()) throw new IllegalArgumentException("text too short: " + stream.length() + " tokens, at least 2 needed");
         int batch = BatchSize.resolve(o.batch(), model.config(), o.window(), model.device());
-        double total = 0;
+        double total;
         long predicted = 0, processed = 0;
         long t0 = System.nanoTime();
-        try (Progress bar = Progress.start(o.progress(), o.label(), stream.processed(o.window()))) {
+        // The whole stream goes to the device once and the NLL sum stays there (fp64) until the end: a per-batch
+        // upload from host memory or read-back waits for the device, and the host would then prepare each batch
+        // while the device idles. Without them the host queues batch i+1 while the device runs batch i.
+        try (Progress bar = Progress.start(o.progress(), o.label(), stream.processed(o.window()));
+             NDManager keep = model.manager().newSubManager()) {
+            NDArray all = TokenScores.stream(stream.ids(), keep);
+            NDArray sum = keep.zeros(new ai.djl.ndarray.types.Shape(), ai.djl.ndarray.types.DataType.FLOAT64);
             for (List<int[]> ranges : Batches.of(windows, batch)) {
-                List<int[]> ids = ranges.stream().map(stream::slice).toList();
-                int t = ids.get(0).length;
+                int t = ranges.get(0)[1] - ranges.get(0)[0];
                 try (NDManager sub = model.manager().newSubManager()) {
-                    NDArray lp = TokenScores.logProbs(model, ids, sub);
-                    total += TokenScores.nll(lp, TokenScores.targets(ids, sub));
+                    NDArray ids = TokenScores.windows(all, ranges, sub);
+                    sum.addi(TokenScores.nllSum(TokenScores.logProbs(model, ids), TokenScores.targets(ids)));
                 }
-                predicted += (long) ids.size() * (t - 1);
-                processed += (long) ids.size() * t;
-                bar.step((long) ids.size() * t);
+                predicted += (long) ranges.size() * (t - 1);
+                processed += (long) ranges.size() * t;
+                bar.step((long) ranges.size() * t);
             }
+            total = sum.getDouble();
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
         return new PerplexityResult(total, predicted, stream.words(), stream.bytes(), processed, seconds);

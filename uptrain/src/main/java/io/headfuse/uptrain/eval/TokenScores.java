@@ -1,7 +1,10 @@
 package io.headfuse.uptrain.eval;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import io.headfuse.uptrain.model.LlamaModel;
@@ -21,6 +24,36 @@ final class TokenScores {
             for (int i = 0; i < t; i++) flat[b * t + i] = ids[i];
         }
         return m.create(flat, new Shape(windows.size(), t));
+    }
+
+    /** A whole token stream as int64 [L] in {@code m} (on its device): uploaded once, windows are cut from it. */
+    static NDArray stream(int[] ids, NDManager m) {
+        long[] l = new long[ids.length];
+        for (int i = 0; i < ids.length; i++) l[i] = ids[i];
+        return m.create(l);
+    }
+
+    /** The windows {@code ranges} ([start, end) of one length) of an uploaded stream, stacked as [B, T] in {@code m}. */
+    static NDArray windows(NDArray stream, List<int[]> ranges, NDManager m) {
+        NDList rows = new NDList(ranges.size());
+        for (int[] r : ranges) rows.add(stream.get(m, new NDIndex(r[0] + ":" + r[1])));
+        return rows.size() == 1 ? rows.get(0).expandDims(0) : NDArrays.stack(rows);
+    }
+
+    /** fp32 log-softmax [B, T-1, vocab] of the predictions for tokens 1..T-1 of ids [B, T], attached to the ids' manager. */
+    static NDArray logProbs(LlamaModel model, NDArray ids) {
+        long t = ids.getShape().get(1);
+        return model.forward(ids).get(new NDIndex(":, :" + (t - 1))).logSoftmax(-1);
+    }
+
+    /** The targets of ids [B, T]: tokens 1..T-1 as int64 [B, T-1, 1], cut on the device. */
+    static NDArray targets(NDArray ids) {
+        return ids.get(new NDIndex(":, 1:")).expandDims(-1);
+    }
+
+    /** Summed NLL of the targets under {@code logProbs}, as an fp64 device scalar (read it once, at the end). */
+    static NDArray nllSum(NDArray logProbs, NDArray targets) {
+        return logProbs.gather(targets, -1).toType(DataType.FLOAT64, false).sum().neg();
     }
 
     /** fp32 log-softmax [B, T-1, vocab] of the predictions for tokens 1..T-1 of each window, attached to {@code m}. */

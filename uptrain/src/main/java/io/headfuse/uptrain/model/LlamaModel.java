@@ -225,9 +225,10 @@ public final class LlamaModel implements AutoCloseable {
             throw new IllegalArgumentException("a kv cache needs every layer to run");
         NDArray x = embed(tokens);
         NDArray causal = mask.rows(start, t, m);
-        // Inference without a tap frees each layer's intermediates when the layer is done (see scopedLayer);
-        // training keeps them (autograd holds what backward needs anyway) and taps may look at them.
-        boolean scoped = tap == ForwardTap.NONE && !ai.djl.pytorch.jni.JniUtils.isGradMode();
+        // Without a tap each layer's intermediates are freed when the layer is done (see scopedLayer), in training
+        // too: closing a DJL handle only drops DJL's reference, and autograd keeps its own on what backward needs,
+        // so only the tensors nothing needs are freed. Taps may look at intermediates, so they keep them.
+        boolean scoped = tap == ForwardTap.NONE;
         for (int l = 0; l < layers; l++)
             x = scoped ? scopedLayer(l, x, start, causal, cache) : layer(l, weights.layer(l), x, start, causal, cache, tap);
         if (cache != null) cache.advance(t);

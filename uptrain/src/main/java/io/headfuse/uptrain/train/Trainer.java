@@ -181,16 +181,21 @@ public final class Trainer implements AutoCloseable {
     void computeGradients(NDManager sm) {
         Engine engine = TorchRuntime.engine();
         for (int micro = 0; micro < recipe.accum(); micro++) {
-            NDArray ids = batch(sm, micro);
-            NDArray teacherLogits = teacherLogits(ids);
-            NDArray loss;
-            try (GradientCollector gc = engine.newGradientCollector()) {
-                loss = DistillLoss.of(recipe, student.forward(ids), teacherLogits, ids);
-                if (recipe.accum() > 1) loss = loss.div(recipe.accum());
-                NDArray extra = extension.loss(sm);
-                gc.backward(extra == null ? loss : loss.add(recipe.accum() > 1 ? extra.div(recipe.accum()) : extra));
+            // Each micro-batch in its own scope: DJL keeps every intermediate until its manager closes, so without
+            // this a step with accumulation holds all its micro-batches' activations at once (a 7B model at seq
+            // 2048 ran out of 140 GB that way). Gradients live in the parameters, the loss sum in the state.
+            try (NDManager mb = sm.newSubManager()) {
+                NDArray ids = batch(mb, micro);
+                NDArray teacherLogits = teacherLogits(ids);
+                NDArray loss;
+                try (GradientCollector gc = engine.newGradientCollector()) {
+                    loss = DistillLoss.of(recipe, student.forward(ids), teacherLogits, ids);
+                    if (recipe.accum() > 1) loss = loss.div(recipe.accum());
+                    NDArray extra = extension.loss(mb);
+                    gc.backward(extra == null ? loss : loss.add(recipe.accum() > 1 ? extra.div(recipe.accum()) : extra));
+                }
+                lossSum.addi(loss.stopGradient());
             }
-            lossSum.addi(loss.stopGradient());
         }
     }
 
