@@ -5,8 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.headfuse.formats.Checkpoint;
+import io.headfuse.formats.Checkpoints;
+import io.headfuse.formats.TensorSource;
 import io.headfuse.testkit.Assets;
 import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -102,6 +107,32 @@ class UptrainTest {
             assertEquals(List.of(), s.toList(), "nothing written");
         }
         return c.err();
+    }
+
+    @Test
+    void fp16FrozenWeightsAreWrittenUnchangedAndAttentionTrains() throws IOException {
+        Path out = tmp.resolve("fp16");
+        Cli c = Cli.run(uptrainArgs(mean2, out, "--tokens", "512", "--seq", "64", "--batch", "4", "--eval-tokens", "128",
+                "--train", "attention", "--fp16-weights").toArray(String[]::new));
+        assertEquals(0, c.exit(), c.err());
+        JsonNode u = Assets.json(out.resolve("headfuse.json")).path("uptrain");
+        assertEquals("fp16 frozen weights, fp32 trainable", u.path("weights").asText());
+        assertTrue(u.has("peak_device_bytes") && u.path("peak_device_bytes").isNull(), "no device memory to sample on the CPU");
+        int frozen = 0, trained = 0;
+        try (Checkpoint before = Checkpoints.open(mean2); Checkpoint after = Checkpoints.open(out); Arena arena = Arena.ofConfined()) {
+            for (TensorSource t : before.tensors()) {
+                byte[] a = t.bytes(arena).toArray(ValueLayout.JAVA_BYTE), b = after.tensor(t.name()).bytes(arena).toArray(ValueLayout.JAVA_BYTE);
+                if (t.name().contains(".self_attn.")) {
+                    trained++;
+                    assertFalse(Arrays.equals(a, b), t.name() + " trains under --train attention");
+                } else {
+                    frozen++;
+                    // Kept in fp16 on the device, but written from the checkpoint: bit for bit what it was.
+                    assertTrue(Arrays.equals(a, b), t.name() + " is frozen and must be written unchanged");
+                }
+            }
+        }
+        assertTrue(frozen > 0 && trained > 0, frozen + " frozen, " + trained + " trained");
     }
 
     @Test

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.headfuse.converter.report.UptrainChart;
 import io.headfuse.formats.Checkpoint;
+import io.headfuse.formats.CastTensor;
 import io.headfuse.formats.Checkpoints;
 import io.headfuse.formats.DType;
 import io.headfuse.formats.Floats;
@@ -94,7 +95,16 @@ final class UptrainPipeline {
                     TrainingReport.EvalPoint before = training.evals().isEmpty() ? null : training.evals().get(0);
                     JsonNode conversion = conversionReport(o.student());
                     List<TensorSource> tensors = new ArrayList<>();
-                    for (var e : student.weights().parameters().entrySet()) tensors.add(new NdArrayTensor(e.getKey(), e.getValue(), dtype));
+                    for (var e : student.weights().parameters().entrySet()) {
+                        // A frozen tensor kept in fp16 on the device is written from the student's checkpoint, not
+                        // from its fp16 copy: training never changed it, and fp16 need not hold bf16 values exactly.
+                        if (studentStorage.isHalf(e.getKey()) && !Trainer.trains(recipe.scope(), e.getKey())) {
+                            TensorSource original = studentCkpt.tensor(e.getKey());
+                            tensors.add(original.dtype() == dtype ? original : new CastTensor(original, dtype));
+                        } else {
+                            tensors.add(new NdArrayTensor(e.getKey(), e.getValue(), dtype));
+                        }
+                    }
                     TrainingReport finalTraining = training;
                     UptrainReport[] done = new UptrainReport[1];
                     HfCheckpointWriter.write(o.out(), new HfCheckpointWriter.Contents(sc.withDtype(dtype), LlamaShapes.canonicalOrder(tensors),
@@ -144,6 +154,8 @@ final class UptrainPipeline {
         if (dtype == DType.F32) return;
         try (NoGrad off = new NoGrad()) {
             for (var a : student.weights().parameters().values()) {
+                // fp16-stored frozen tensors (--fp16-weights) are written from the checkpoint, not from here.
+                if (a.getDataType() != ai.djl.ndarray.types.DataType.FLOAT32) continue;
                 float[] v = a.toFloatArray();
                 float[] r = Floats.read(Floats.encode(v, dtype), dtype, 0, v.length);
                 a.set(java.nio.FloatBuffer.wrap(r));
