@@ -9,6 +9,7 @@
 #   WORK_DIR=DIR (default $HF_DIR/d7, shared with bench/gpu-decode-7b.sh: mha/ and kv8/ are reused when present)
 set -uo pipefail
 cd "$(dirname "$0")/.."
+. bench/gpu/peak.sh
 : "${HEADFUSE:?source bench/gpu-env.sh first}" "${HF_DIR:?source bench/gpu-env.sh first}"
 W=${WORK_DIR:-$HF_DIR/d7}; STEPS=${STEPS:-20}; ACCUM=${ACCUM:-4}; SEQ=2048
 R=${OUT:-$PWD/gpu-uptrain-7b-out}; mkdir -p "$R" "$W"
@@ -17,14 +18,6 @@ for f in tokenizer.json tokenizer_config.json; do cp "$HF_DIR/headfuse-mha-m/$f"
 [ -f "$W/kv8/config.json" ] || $HEADFUSE convert --model "$W/mha" --out "$W/kv8" --kv-heads 8 --strategy mean > /dev/null || exit 1
 for f in tokenizer.json tokenizer_config.json; do cp "$HF_DIR/headfuse-mha-m/$f" "$W/kv8/" 2>/dev/null; done
 T=$HF_DIR/text; DATA="$T/sotu-1790-2021.txt $T/brown-plain.txt $T/moby-dick.txt $T/tinyshakespeare.txt"
-peak() {  # runs "$@" while sampling the GPU memory in use; prints the peak
-  local log; log=$(mktemp)
-  nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -lms 100 > "$log" 2>/dev/null &
-  local mon=$!
-  "$@"; local rc=$?
-  kill $mon 2>/dev/null; wait $mon 2>/dev/null
-  echo "  peak GPU memory (nvidia-smi): $(sort -n "$log" | tail -1) MiB"; rm -f "$log"; return $rc
-}
 echo "== headfuse: --train attention, batch 1 x $SEQ, accum $ACCUM, $STEPS steps, --fp16-weights"
 peak $HEADFUSE uptrain --teacher "$W/mha" --student "$W/kv8" --data $DATA --eval "$T/moby-dick.txt" --eval-tokens 4096 \
   --out "$W/kv8-up" --force --train attention --seq $SEQ --batch 1 --accum "$ACCUM" --tokens $((STEPS * ACCUM * SEQ)) \

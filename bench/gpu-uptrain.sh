@@ -18,6 +18,7 @@
 # Writes logs and JSON to $OUT (device) or ./gpu-uptrain-out; prints every figure it reports.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+. bench/gpu/peak.sh
 : "${HEADFUSE:?source bench/gpu-env.sh first}" "${HF_DIR:?source bench/gpu-env.sh first}"
 SECTIONS=${SECTIONS:-"check ablation speed"}
 STUDENTS=${STUDENTS:-asym2 asym4 mean2 mean4}
@@ -77,14 +78,6 @@ fi
 
 if [[ " $SECTIONS " == *" speed "* ]]; then
   echo "== speed: asym2, batch 16 x 1024, $SPEED_TOKENS tokens"
-  peak() {  # runs "$@" while sampling the GPU memory in use; prints the peak MiB at the end
-    local log; log=$(mktemp)
-    nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -lms 100 > "$log" 2>/dev/null &
-    local mon=$!
-    "$@"; local rc=$?
-    kill $mon 2>/dev/null; wait $mon 2>/dev/null
-    echo "peak GPU memory (nvidia-smi): $(sort -n "$log" | tail -1) MiB"; rm -f "$log"; return $rc
-  }
   for p in fp32 bf16; do
     peak python3 "$HF_DIR/tools/distill_ref.py" "$W" "$R/speed-ref-$p.json" --students asym2 --budgets "$SPEED_TOKENS" --lrs 3e-4 --batch 16 \
       --seq 1024 --precision $p > "$R/speed-ref-$p.log" 2>&1
