@@ -77,7 +77,7 @@ class ConvertDhaTest {
     }
 
     /**
-     * Learned fusion through the CLI (a short run: 4 steps of 1,024 tokens): the log in headfuse.json has one point
+     * Learned fusion through the CLI (a short run: 16 steps of one 256-token window): the log in headfuse.json has one point
      * per step with the fusion loss of every layer falling and the multipliers rising, dha.png is drawn, the KV bytes
      * are the budget's, and headfuse uptrain loads the result and trains it.
      */
@@ -88,15 +88,19 @@ class ConvertDhaTest {
         assertTrue(Files.size(out.resolve("dha.png")) > 10_000);
         JsonNode report = Assets.json(out.resolve("headfuse.json"));
         JsonNode log = report.path("details").path("learned_fusion");
-        assertEquals(4, log.path("steps").asInt(), log.toString());
+        assertEquals(16, log.path("steps").asInt(), log.toString());
         JsonNode points = log.path("points"), first = points.get(0), last = points.get(points.size() - 1);
-        assertEquals(4, points.size());
+        assertEquals(16, points.size());
         for (int l = 0; l < 4; l++) {
             double a = first.path("fusion_loss").get(l).asDouble(), b = log.path("final_fusion_loss").get(l).asDouble();
             System.out.printf("layer %d fusion loss %.4f -> %.4f%n", l, a, b);
             assertTrue(b < 0.9 * a && a > 0, "layer " + l + ": " + a + " -> " + b);
             assertTrue(last.path("lambda").get(l).asDouble() > 0, "multipliers rise");
         }
+        JsonNode collapse = log.path("collapse");
+        double klFused = collapse.path("kl_fused").asDouble(-1), klCollapsed = collapse.path("kl_collapsed").asDouble(-1);
+        assertTrue(klFused > 0 && klCollapsed > 0 && collapse.path("max_logit_change").asDouble() >= collapse.path("mean_logit_change").asDouble(),
+                "the collapse is measured: " + collapse);
         assertEquals(4 * 32 * 2 * 2 * 2, report.path("kv_bytes_per_token").path("after").asLong(), "2 kv heads on average, K and V, bf16");
         assertTrue(report.path("details").path("method").asText().contains("learned fusion (4096 tokens)"));
         Cli up = Cli.run("uptrain", "--teacher", Assets.model("headfuse-mha-s").toString(), "--student", out.toString(), "--data", data.toString(),

@@ -1,6 +1,7 @@
 package io.headfuse.converter;
 
 import ai.djl.Device;
+import ai.djl.ndarray.NDManager;
 import io.headfuse.converter.report.ConvertedView;
 import io.headfuse.formats.Checkpoint;
 import io.headfuse.formats.DType;
@@ -49,10 +50,18 @@ import java.util.Map;
 public final class DhaFusionTraining implements GroupFuser {
     /** Plan detail key of the training log. */
     public static final String LOG = io.headfuse.converter.report.DhaChart.LOG_KEY;
-    /** Training window: short windows give the operators more steps for the same tokens. */
-    static final int SEQ = 256;
-    /** Learning rate of the weights during fusion (operators: LearnedFusion.Settings); short runs, so higher than uptrain's 3e-4. */
-    static final double LR = 1e-3;
+    /**
+     * Training window and windows per step: one window of 256 tokens a step gives the operators 128 steps on 32,768
+     * tokens (4 x 512 gives 16). More, smaller steps let the members merge early and the collapsed layout train for
+     * the rest: on headfuse-mha-s kv 2 (bench/dha-cpu.sh) batch 4 -> 2 -> 1 took moby-dick after uptrain
+     * 87.85 -> 86.63 -> 85.11 (README).
+     */
+    static final int SEQ = 256, BATCH = 1;
+    /**
+     * Learning rate of the weights during fusion (operators: LearnedFusion.Settings): uptrain's 3e-4. Higher rates
+     * (5e-4, 1e-3, 3e-3) left a worse student after the same uptrain (README).
+     */
+    static final double LR = 3e-4;
 
     private final DhaOptions options;
     private final LearnedFusion.Settings settings;
@@ -76,7 +85,7 @@ public final class DhaFusionTraining implements GroupFuser {
         long t0 = System.nanoTime();
         ConvertedView start = new ConvertedView(in, MemberProjections.start(in, plan, stats));
         int seq = Math.min(SEQ, in.config().maxPositions());
-        UptrainRecipe recipe = UptrainRecipe.defaults(options.fusionTokens(), seq).withLr(LR);
+        UptrainRecipe recipe = UptrainRecipe.defaults(options.fusionTokens(), seq).withBatch(BATCH).withLr(LR);
         recipe.requireOneStep();
         TrainingData data;
         try (TextTokenizer tok = Tokenizers.forModel(in.source())) {
@@ -88,6 +97,8 @@ public final class DhaFusionTraining implements GroupFuser {
         TrainingReport report;
         List<LearnedFusion.Point> history;
         double[] finalLoss;
+        CollapseCheck check;
+        FusionResult collapsed;
         try (LlamaModel teacher = LlamaModel.load(in, device);
              LlamaModel student = LlamaModel.load(start, start.config(), device);
              LearnedFusion fusion = new LearnedFusion(student, k, v, settings, recipe.lr());
@@ -116,15 +127,29 @@ public final class DhaFusionTraining implements GroupFuser {
             }
             history = fusion.history();
             finalLoss = fusion.fusionLoss();
+            FusionResult fusedModel = new FusionResult(start.config(), fused, plan);
+            collapsed = DhaCollapse.apply(new ConvertedView(in, fusedModel), plan, stats, FusionDifficulty.METHOD);
+            check = checkCollapse(in, fused, collapsed, teacher, student, data, seq, device);
         }
-        FusionResult fusedModel = new FusionResult(start.config(), fused, plan);
-        FusionResult collapsed = DhaCollapse.apply(new ConvertedView(in, fusedModel), plan, stats, FusionDifficulty.METHOD);
         Map<String, TensorSource> out = new LinkedHashMap<>(fused);
         out.putAll(collapsed.replacements());
         Map<String, Object> details = new LinkedHashMap<>(plan.details());
-        details.put(LOG, log(report, history, finalLoss, (System.nanoTime() - t0) / 1e9));
+        Map<String, Object> log = log(report, history, finalLoss, (System.nanoTime() - t0) / 1e9);
+        log.put("collapse", check.toMap());
+        details.put(LOG, log);
         FusionPlan logged = new FusionPlan(plan.strategy(), plan.heads(), plan.kvHeads(), plan.layers(), details);
         return new FusionResult(collapsed.config(), out, logged);
+    }
+
+    /** Collapse cost on one batch the training did not draw (seed 1; training uses the recipe's seed 0). */
+    private static CollapseCheck checkCollapse(Checkpoint in, Map<String, TensorSource> fused, FusionResult collapsed, LlamaModel teacher,
+                                               LlamaModel student, TrainingData data, int seq, Device device) throws IOException {
+        Map<String, TensorSource> all = new LinkedHashMap<>(fused);
+        all.putAll(collapsed.replacements());
+        ConvertedView view = new ConvertedView(in, new FusionResult(collapsed.config(), all, collapsed.plan()));
+        try (LlamaModel c = LlamaModel.load(view, device); NDManager m = student.manager().newSubManager()) {
+            return CollapseCheck.measure(teacher, student, c, data.batch(m, 1, 0, 4, seq));
+        }
     }
 
     private Map<String, Object> log(TrainingReport r, List<LearnedFusion.Point> history, double[] finalLoss, double seconds) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
+import io.headfuse.converter.CollapseCheck;
 import io.headfuse.converter.report.ConvertedView;
 import io.headfuse.formats.Checkpoint;
 import io.headfuse.formats.Checkpoints;
@@ -70,6 +71,35 @@ class DhaCollapseTest {
             float[][] cached = cachedLogits(view, view.config());
             double cacheDiff = maxAbsDiff(after, cached);
             assertTrue(cacheDiff < 1e-4, "cached decoding differs by " + cacheDiff);
+        }
+    }
+
+    /**
+     * The collapse check that learned fusion logs: collapsing stories260K-mha-hf's equal pairs is free (KL and logit
+     * change 0 within float error), while pairing heads that differ ({0, 2}, ...) moves the logits and raises the KL.
+     */
+    @Test void collapseCheckSeesWhatTheCollapseCosts() throws Exception {
+        try (Checkpoint in = Checkpoints.open(Assets.model("stories260K-mha-hf"))) {
+            int[][] equal = {{0, 1}, {2, 3}, {4, 5}, {6, 7}}, unequal = {{0, 2}, {1, 3}, {4, 6}, {5, 7}};
+            CollapseCheck free = check(in, equal), costly = check(in, unequal);
+            System.out.println("equal pairs: " + free + "\nunequal pairs: " + costly);
+            assertTrue(free.klFused() < 1e-6 && free.klCollapsed() < 1e-5 && free.maxLogitChange() < 1e-4, free.toString());
+            assertTrue(costly.klFused() < 1e-6, "the fused side is the teacher itself");
+            assertTrue(costly.klCollapsed() > 1e-3 && costly.maxLogitChange() > costly.meanLogitChange() && costly.meanLogitChange() > 1e-3,
+                    costly.toString());
+        }
+    }
+
+    private static CollapseCheck check(Checkpoint in, int[][] groups) throws Exception {
+        List<LayerPlan> layers = new ArrayList<>();
+        for (int l = 0; l < in.config().numLayers(); l++) layers.add(new LayerPlan(l, groups, groups, 0));
+        FusionPlan plan = new FusionPlan(DhaStrategy.NAME, 8, 4, layers, Map.of());
+        ConvertedView view = new ConvertedView(in, DhaCollapse.apply(in, plan, null, FusionDifficulty.METHOD));
+        try (LlamaModel t = LlamaModel.load(in, Device.cpu()); LlamaModel c = LlamaModel.load(view, Device.cpu());
+             NDManager m = t.manager().newSubManager()) {
+            long[] ids = new long[IDS.length];
+            for (int i = 0; i < ids.length; i++) ids[i] = IDS[i];
+            return CollapseCheck.measure(t, t, c, m.create(ids, new ai.djl.ndarray.types.Shape(1, ids.length)));
         }
     }
 
