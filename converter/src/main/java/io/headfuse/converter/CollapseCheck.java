@@ -3,6 +3,7 @@ package io.headfuse.converter;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import io.headfuse.uptrain.model.LlamaModel;
+import io.headfuse.uptrain.train.DistillLoss;
 import io.headfuse.uptrain.train.NoGrad;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -26,15 +27,9 @@ public record CollapseCheck(double klFused, double klCollapsed, double maxLogitC
             f.attach(m);
             c.attach(m);
             NDArray diff = c.sub(f).abs();
-            return new CollapseCheck(kl(t, f), kl(t, c), diff.max().getFloat(), diff.mean().getFloat());
+            return new CollapseCheck(DistillLoss.kl(f, t, 1).getFloat(), DistillLoss.kl(c, t, 1).getFloat(), diff.max().getFloat(),
+                    diff.mean().getFloat());
         }
-    }
-
-    /** Mean over positions of KL(p_t || p_s), from logits [B, T, V]. */
-    private static double kl(NDArray teacher, NDArray student) {
-        NDArray lpT = teacher.logSoftmax(-1), lpS = student.logSoftmax(-1);
-        long positions = teacher.getShape().size() / teacher.getShape().getLastDimension();
-        return lpT.exp().mul(lpT.sub(lpS)).sum().getFloat() / positions;
     }
 
     public Map<String, Object> toMap() {

@@ -51,11 +51,13 @@ public final class Comparison {
                 int t = ids.get(0).length;
                 try (NDManager subT = teacher.manager().newSubManager(); NDManager subS = student.manager().newSubManager()) {
                     long t0 = System.nanoTime();
-                    NDArray lpT = TokenScores.logProbs(teacher, ids, subT);
-                    nllT += TokenScores.nll(lpT, TokenScores.targets(ids, subT));
+                    NDArray idsT = TokenScores.tokens(ids, subT);
+                    NDArray lpT = TokenScores.logProbs(teacher, idsT);
+                    nllT += TokenScores.nllSum(lpT, TokenScores.targets(idsT)).getDouble();   // read now: times each model
                     long t1 = System.nanoTime();
-                    NDArray lpS = TokenScores.logProbs(student, ids, subS);
-                    nllS += TokenScores.nll(lpS, TokenScores.targets(ids, subS));
+                    NDArray idsS = TokenScores.tokens(ids, subS);
+                    NDArray lpS = TokenScores.logProbs(student, idsS);
+                    nllS += TokenScores.nllSum(lpS, TokenScores.targets(idsS)).getDouble();
                     long t2 = System.nanoTime();
                     secT += (t1 - t0) / 1e9;
                     secS += (t2 - t1) / 1e9;

@@ -40,24 +40,7 @@ public final class DecodeBench {
                 long t0 = System.nanoTime();
                 long[] next = prefill(model, cache, prompts, chunk(c, o.batch(), capacity));
                 long t1 = System.nanoTime();
-                int[][] out = new int[o.batch()][o.newTokens()];
-                record(out, 0, next);
-                // The decode steps keep each step's token on the device and feed it to the next step: no host round
-                // trip (a device read, or an upload from host memory, waits for the device), so the host queues
-                // step i+1 while the device runs step i. The tokens are read once, at the end.
-                try (NDManager tokens = model.manager().newSubManager()) {
-                    NDArray last = tokens.create(next, new Shape(next.length, 1));
-                    NDList steps = new NDList(o.newTokens());
-                    for (int i = 1; i < o.newTokens(); i++) {
-                        last = stepOnDevice(model, cache, last, tokens);
-                        steps.add(last);
-                    }
-                    if (!steps.isEmpty()) {
-                        long[] flat = NDArrays.concat(steps, 1).toLongArray();   // [B, n-1], and the wait for the device
-                        for (int b = 0; b < o.batch(); b++)
-                            for (int i = 1; i < o.newTokens(); i++) out[b][i] = (int) flat[b * (o.newTokens() - 1) + i - 1];
-                    }
-                }
+                int[][] out = decode(model, cache, next, o.newTokens());
                 long t2 = System.nanoTime();
                 peak.sample();
                 long arrays = cache.allocatedBytes();
@@ -94,14 +77,31 @@ public final class DecodeBench {
             p[b] = new long[prompts[b].length];
             for (int i = 0; i < p[b].length; i++) p[b][i] = prompts[b][i];
         }
-        int[][] out = new int[prompts.length][n];
         try (KvCache cache = model.newCache(prompts[0].length + n)) {
-            long[] next = prefill(model, cache, p, chunk);
-            record(out, 0, next);
+            return decode(model, cache, prefill(model, cache, p, chunk), n);
+        }
+    }
+
+    /**
+     * {@code n} greedy tokens per sequence, the first being {@code first} (from the prefill): [batch][n]. Each step's
+     * tokens stay on the device and feed the next step, with no host round trip (a device read, or an upload from
+     * host memory, waits for the device), so the host queues step i+1 while the device runs step i; the tokens are
+     * read once, at the end.
+     */
+    static int[][] decode(LlamaModel model, KvCache cache, long[] first, int n) {
+        int[][] out = new int[first.length][n];
+        for (int b = 0; b < first.length; b++) out[b][0] = (int) first[b];
+        if (n == 1) return out;
+        try (NDManager tokens = model.manager().newSubManager()) {
+            NDArray last = tokens.create(first, new Shape(first.length, 1));
+            NDList steps = new NDList(n - 1);
             for (int i = 1; i < n; i++) {
-                next = step(model, cache, next);
-                record(out, i, next);
+                last = step(model, cache, last, tokens);
+                steps.add(last);
             }
+            long[] flat = NDArrays.concat(steps, 1).toLongArray();                  // [B, n-1]
+            for (int b = 0; b < first.length; b++)
+                for (int i = 1; i < n; i++) out[b][i] = (int) flat[b * (n - 1) + i - 1];
         }
         return out;
     }
@@ -117,44 +117,31 @@ public final class DecodeBench {
             try (NDManager sub = model.manager().newSubManager()) {
                 NDArray ids = sub.create(flat, new Shape(prompts.length, e - s));
                 NDArray h = model.hidden(ids, cache, ForwardTap.NONE, model.config().numLayers());
-                if (e == t) next = argMaxLast(model, h);
+                if (e == t) next = nextTokens(model, h).toLongArray();
             }
         }
         return next;
     }
 
-    /** One decode step: feeds each sequence's last token, returns the next. */
-    static long[] step(LlamaModel model, KvCache cache, long[] last) {
-        try (NDManager sub = model.manager().newSubManager()) {
-            NDArray ids = sub.create(last, new Shape(last.length, 1));
-            return argMaxLast(model, model.hidden(ids, cache, ForwardTap.NONE, model.config().numLayers()));
-        }
-    }
-
     /** One decode step from device-resident ids [B, 1]: the next ids [B, 1], attached to {@code keep}. */
-    static NDArray stepOnDevice(LlamaModel model, KvCache cache, NDArray last, NDManager keep) {
+    static NDArray step(LlamaModel model, KvCache cache, NDArray last, NDManager keep) {
         try (NDManager sub = model.manager().newSubManager()) {
-            NDArray h = model.hidden(last, cache, ForwardTap.NONE, model.config().numLayers());
-            NDArray next = model.head(h.get(new NDIndex(":, -1:, :"))).argMax(-1);      // [B, 1]
+            last.tempAttach(sub);   // the step's intermediates go to sub (the forward pass uses the ids' manager)
+            NDArray next = nextTokens(model, model.hidden(last, cache, ForwardTap.NONE, model.config().numLayers()));
             next.attach(keep);
             return next;
         }
     }
 
-    /** Greedy token at the last position of each sequence (only that position goes through the LM head). */
-    private static long[] argMaxLast(LlamaModel model, NDArray hidden) {
-        NDArray last = hidden.get(new NDIndex(":, -1:, :"));
-        return model.head(last).argMax(-1).toLongArray();
+    /** Greedy token ids [B, 1] at the last position of each sequence (only that position goes through the LM head). */
+    private static NDArray nextTokens(LlamaModel model, NDArray hidden) {
+        return model.head(hidden.get(new NDIndex(":, -1:, :"))).argMax(-1);
     }
 
     /** Prefill chunk length: the whole context when its attention scores fit {@link #CHUNK_SCORE_BYTES}. */
     static int chunk(LlamaConfig c, int batch, int positions) {
         long perToken = 4L * batch * c.numHeads() * positions;
         return (int) Math.max(1, Math.min(positions, CHUNK_SCORE_BYTES / perToken));
-    }
-
-    private static void record(int[][] out, int i, long[] next) {
-        for (int b = 0; b < out.length; b++) out[b][i] = (int) next[b];
     }
 
     private static long[][] prompts(DecodeOptions o, int vocab) {
@@ -171,8 +158,7 @@ public final class DecodeBench {
         long[][] few = new long[prompts.length][];
         for (int b = 0; b < few.length; b++) few[b] = java.util.Arrays.copyOf(prompts[b], Math.min(8, prompts[b].length));
         try (KvCache cache = model.newCache(few[0].length + 2)) {
-            long[] next = prefill(model, cache, few, few[0].length);
-            step(model, cache, step(model, cache, next));
+            decode(model, cache, prefill(model, cache, few, few[0].length), 3);
         }
     }
 }

@@ -51,25 +51,9 @@ final class TokenScores {
         return ids.get(new NDIndex(":, 1:")).expandDims(-1);
     }
 
-    /** Summed NLL of the targets under {@code logProbs}, as an fp64 device scalar (read it once, at the end). */
+    /** Summed NLL of the targets under {@code logProbs}, as an fp64 device scalar: sums stay on the device until read. */
     static NDArray nllSum(NDArray logProbs, NDArray targets) {
         return logProbs.gather(targets, -1).toType(DataType.FLOAT64, false).sum().neg();
-    }
-
-    /** fp32 log-softmax [B, T-1, vocab] of the predictions for tokens 1..T-1 of each window, attached to {@code m}. */
-    static NDArray logProbs(LlamaModel model, List<int[]> windows, NDManager m) {
-        int t = windows.get(0).length;
-        NDArray logits = model.forward(tokens(windows, m));                        // [B, T, V]
-        return logits.get(new NDIndex(":, :" + (t - 1))).logSoftmax(-1);
-    }
-
-    /** The targets of each window, int64 [B, T-1, 1]. */
-    static NDArray targets(List<int[]> windows, NDManager m) {
-        int t = windows.get(0).length;
-        long[] flat = new long[windows.size() * (t - 1)];
-        for (int b = 0; b < windows.size(); b++)
-            for (int i = 1; i < t; i++) flat[b * (t - 1) + i - 1] = windows.get(b)[i];
-        return m.create(flat, new Shape(windows.size(), t - 1, 1));
     }
 
     /**
@@ -78,13 +62,5 @@ final class TokenScores {
      */
     static float[] klTeacherStudent(NDArray teacherLogProbs, NDArray studentLogProbs) {
         return teacherLogProbs.exp().mul(teacherLogProbs.sub(studentLogProbs)).sum(new int[] {-1}).toFloatArray();
-    }
-
-    /** Summed NLL of the targets under {@code logProbs}, accumulated in double. */
-    static double nll(NDArray logProbs, NDArray targets) {
-        float[] lp = logProbs.gather(targets, -1).toFloatArray();
-        double sum = 0;
-        for (float v : lp) sum -= v;
-        return sum;
     }
 }

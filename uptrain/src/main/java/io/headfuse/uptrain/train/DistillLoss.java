@@ -14,7 +14,7 @@ import ai.djl.ndarray.index.NDIndex;
  *   <li>their weighted sum.</li>
  * </ul>
  */
-final class DistillLoss {
+public final class DistillLoss {
     private DistillLoss() {}
 
     static NDArray of(UptrainRecipe r, NDArray studentLogits, NDArray teacherLogits, NDArray ids) {
@@ -25,7 +25,8 @@ final class DistillLoss {
         };
     }
 
-    static NDArray kl(NDArray student, NDArray teacher, double temperature) {
+    /** Mean over positions of KL(teacher || student) from logits [..., V], at {@code temperature}, times its square. */
+    public static NDArray kl(NDArray student, NDArray teacher, double temperature) {
         float t = (float) temperature;
         NDArray lpS = (t == 1f ? student : student.div(t)).logSoftmax(-1);
         NDArray lpT = (t == 1f ? teacher : teacher.div(t)).logSoftmax(-1);
