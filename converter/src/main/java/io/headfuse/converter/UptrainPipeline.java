@@ -98,7 +98,7 @@ final class UptrainPipeline {
                     for (var e : student.weights().parameters().entrySet()) {
                         // A frozen tensor kept in fp16 on the device is written from the student's checkpoint, not
                         // from its fp16 copy: training never changed it, and fp16 need not hold bf16 values exactly.
-                        if (studentStorage.isHalf(e.getKey()) && !Trainer.trains(recipe.scope(), e.getKey())) {
+                        if (studentStorage.isHalf(e.getKey())) {   // fp16 storage is only ever given to frozen tensors
                             TensorSource original = studentCkpt.tensor(e.getKey());
                             tensors.add(original.dtype() == dtype ? original : new CastTensor(original, dtype));
                         } else {

@@ -286,20 +286,18 @@ public final class LlamaModel implements AutoCloseable {
             k = kv[0];
             v = kv[1];
         }
-        // Without a cache (training, evaluation, prefill from position 0) the fused kernel wins; decoding keeps the
-        // grouped path below, which reads each kv head's cache once.
-        FusedKernels fused = cache == null ? FusedKernels.get() : null;
+        FusedKernels fused = FusedKernels.get();
+        // Decoding with the fused kernels, where each query head's kv head follows from its index (contiguous groups
+        // or MHA): one call that reads each kv head's cache once; one query row (a step) needs no mask.
+        if (fused != null && cache != null && (grouped[l] || (kIndex[l] == null && vIndex[l] == null)))
+            return mergeHeads(fused.groupedAttention(q, k, v, t == 1 ? null : causal, scale), b, t);
         if (grouped[l] && fused == null) return groupedAttention(q, k, v, causal, b, t);
-        if (cache != null && (grouped[l] || (kIndex[l] == null && vIndex[l] == null))) {
-            FusedKernels kernels = FusedKernels.get();
-            // One query row (a decode step) may read every cached position: no mask.
-            if (kernels != null) return mergeHeads(kernels.groupedAttention(q, k, v, t == 1 ? null : causal, scale), b, t);
-        }
         // Query head i reads kv head map[i]: an index gather along the head axis (an exact copy).
         if (kIndex[l] != null) k = k.get(h.getManager(), new NDIndex(":, {}", kIndex[l]));
         if (vIndex[l] != null) v = v.get(h.getManager(), new NDIndex(":, {}", vIndex[l]));
         NDArray out;                                                           // [B, heads, T, d]
-        if (fused != null) {
+        if (fused != null && cache == null) {
+            // Training, evaluation, prefill from position 0: fused causal attention, no [B, heads, T, T] scores.
             out = fused.attention(q, k, v, true, scale);
         } else {
             NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(scale).add(causal);

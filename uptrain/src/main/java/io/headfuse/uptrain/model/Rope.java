@@ -32,8 +32,10 @@ final class Rope {
     NDArray apply(NDArray x, int start) {
         long t = x.getShape().get(x.getShape().dimension() - 2);
         FusedKernels fused = FusedKernels.get();
-        if (fused != null) return fused.rope(x, table(true, start, (int) t), table(false, start, (int) t), start);
-        NDArray[] cs = tables(start, (int) t, x.getManager());
+        NDArray[] full = tables(start + (int) t);
+        if (fused != null) return fused.rope(x, full[0], full[1], start);
+        NDIndex rows = new NDIndex(start + ":" + (start + t));
+        NDArray[] cs = {full[0].get(x.getManager(), rows), full[1].get(x.getManager(), rows)};
         int half = headDim / 2;
         NDArray x1 = x.get("..., :" + half);
         NDArray x2 = x.get("..., " + half + ":");
@@ -41,17 +43,10 @@ final class Rope {
         return x.mul(cs[0]).add(rotated.mul(cs[1]));
     }
 
-    /** The whole cos (or sin) table, grown first to hold positions up to {@code start + t}. */
-    private synchronized NDArray table(boolean cosine, int start, int t) {
-        if (start + t > positions) grow(Math.max(start + t, 2 * positions));
-        return cosine ? cos : sin;
-    }
-
-    /** cos and sin rows [T, headDim] for positions {@code start ..}, as views attached to {@code into}. */
-    private synchronized NDArray[] tables(int start, int t, NDManager into) {
-        if (start + t > positions) grow(Math.max(start + t, 2 * positions));
-        NDIndex rows = new NDIndex(start + ":" + (start + t));
-        return new NDArray[] {cos.get(into, rows), sin.get(into, rows)};
+    /** The whole cos and sin tables [positions, headDim], grown first to hold positions below {@code end}. */
+    private synchronized NDArray[] tables(int end) {
+        if (end > positions) grow(Math.max(end, 2 * positions));
+        return new NDArray[] {cos, sin};
     }
 
     private void grow(int n) {
