@@ -6,7 +6,9 @@ import ai.djl.training.GradientCollector;
 import io.headfuse.uptrain.eval.EvalOptions;
 import io.headfuse.uptrain.eval.Perplexity;
 import io.headfuse.uptrain.eval.TokenStream;
+import io.headfuse.uptrain.model.ForwardTap;
 import io.headfuse.uptrain.model.FusedKernels;
+import io.headfuse.uptrain.model.KvCache;
 import io.headfuse.uptrain.model.LlamaModel;
 import io.headfuse.uptrain.model.TorchRuntime;
 import io.headfuse.uptrain.tokenizer.TextTokenizer;
@@ -24,6 +26,9 @@ import java.util.Map;
  * without. Run with TF32 off (HEADFUSE_TF32=0) for an fp32-to-fp32 comparison. Prints one JSON line; exit 1 when
  * the kernels are not loaded or logits or gradients differ by more than 1e-3 of their largest magnitude.
  * (The optimiser kernel is checked end to end by bench/gpu-uptrain.sh, section kernels: two uptrains, one each way.)
+ * Then decoding: BATCH prompts of TOKENS/2 tokens prefilled into a KV cache and 32 greedy steps, once with the
+ * one-call decode layer, once operator by operator on the kernels, once on primitive operators (the later runs
+ * fed the first run's tokens), comparing every step's logits by the same bound.
  *
  * usage: java -cp <runtime classpath> FusedKernelCheck MODEL TEXT [TOKENS=512] [BATCH=4] [DEVICE=gpu]
  */
@@ -59,7 +64,23 @@ public class FusedKernelCheck {
                     worst = name;
                 }
             }
-            boolean ok = logitDiff <= 1e-3 * logitScale && gradRel <= 1e-3;
+            for (NDArray w : m.weights().parameters().values()) w.setRequiresGradient(false);
+            int prompt = tokens / 2, steps = 32;
+            Decode layer = decode(m, flat, tokens, batch, prompt, steps, null);
+            FusedKernels.setDecodeLayerEnabled(false);
+            Decode perOp = decode(m, flat, tokens, batch, prompt, steps, layer.tokens);
+            FusedKernels.setEnabled(false);
+            Decode primDecode = decode(m, flat, tokens, batch, prompt, steps, layer.tokens);
+            FusedKernels.setEnabled(true);
+            FusedKernels.setDecodeLayerEnabled(true);
+            double decodeScale = maxAbs(primDecode.logits);
+            double layerDiff = maxDiff(layer.logits, perOp.logits), layerPrimDiff = maxDiff(layer.logits, primDecode.logits);
+            System.out.printf(Locale.ROOT, "{\"decode_batch\": %d, \"prompt\": %d, \"steps\": %d, \"logit_max_abs\": %.4f, "
+                            + "\"decode_layer_vs_per_op_max_diff\": %.3e, \"decode_layer_vs_primitive_max_diff\": %.3e, "
+                            + "\"decode_layer_ms\": %.1f, \"per_op_ms\": %.1f, \"primitive_ms\": %.1f}%n",
+                    batch, prompt, steps, decodeScale, layerDiff, layerPrimDiff, layer.ms, perOp.ms, primDecode.ms);
+            boolean ok = logitDiff <= 1e-3 * logitScale && gradRel <= 1e-3
+                    && layerDiff <= 1e-3 * decodeScale && layerPrimDiff <= 1e-3 * decodeScale;
             System.out.printf(Locale.ROOT, "{\"device\": \"%s\", \"batch\": %d, \"tokens\": %d, \"loss_fused\": %.7f, \"loss_primitive\": %.7f, "
                             + "\"logit_max_abs\": %.4f, \"logit_max_diff\": %.3e, \"grad_max_rel_diff\": %.3e, \"grad_worst\": \"%s\", "
                             + "\"fused_ms\": %.1f, \"primitive_ms\": %.1f, \"tf32\": %b, \"ok\": %b}%n",
@@ -90,6 +111,46 @@ public class FusedKernelCheck {
             }
             return new Result(lossValue, logits.get("0").toFloatArray(), grads, ms);
         }
+    }
+
+    private record Decode(float[] logits, long[][] tokens, double ms) {}
+
+    /** Prefills the first {@code prompt} tokens of each window, then decodes {@code steps} tokens (greedy, or {@code forced}). */
+    private static Decode decode(LlamaModel m, long[] flat, int tokens, int batch, int prompt, int steps, long[][] forced) {
+        long[] p = new long[batch * prompt];
+        for (int b = 0; b < batch; b++) System.arraycopy(flat, b * tokens, p, b * prompt, prompt);
+        long[][] chosen = new long[steps][];
+        List<float[]> logits = new ArrayList<>();
+        try (NDManager sub = m.manager().newSubManager(); KvCache cache = m.newCache(prompt + steps)) {
+            NDArray pre = m.forward(sub.create(p).reshape(batch, prompt), cache, ForwardTap.NONE);
+            float[] last = pre.get(":, -1").toFloatArray();
+            long t0 = System.nanoTime();
+            for (int s = 0; s < steps; s++) {
+                chosen[s] = forced != null ? forced[s] : argmax(last, batch);
+                try (NDManager step = sub.newSubManager()) {
+                    last = m.forward(step.create(chosen[s]).reshape(batch, 1), cache, ForwardTap.NONE).toFloatArray();
+                }
+                logits.add(last);
+            }
+            double ms = (System.nanoTime() - t0) / 1e6;
+            int n = 0;
+            for (float[] l : logits) n += l.length;
+            float[] all = new float[n];
+            int at = 0;
+            for (float[] l : logits) {
+                System.arraycopy(l, 0, all, at, l.length);
+                at += l.length;
+            }
+            return new Decode(all, chosen, ms);
+        }
+    }
+
+    private static long[] argmax(float[] rows, int batch) {
+        int v = rows.length / batch;
+        long[] out = new long[batch];
+        for (int b = 0; b < batch; b++)
+            for (int i = 1; i < v; i++) if (rows[b * v + i] > rows[b * v + (int) out[b]]) out[b] = i;
+        return out;
     }
 
     private static double maxDiff(float[] x, float[] y) {

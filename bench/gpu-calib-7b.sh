@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 TEXT=$1; TOKENS=${2:-16384}
 HEADFUSE=${HEADFUSE:-./headfuse}
 JAVA=${JAVA:-${JAVA_HOME:+$JAVA_HOME/bin/}java}
-CP=${HEADFUSE_CP:-formats/target/headfuse-formats-0.1.0-SNAPSHOT.jar:$(cat converter/target/classpath.txt 2>/dev/null)}
+CP=${HEADFUSE_CP:-formats/target/headfuse-formats-0.1.0-SNAPSHOT.jar:$(cat converter/target/classpath.txt 2>/dev/null || true)}
 export HEADFUSE_HEAP=${HEADFUSE_HEAP:-24g} HEADFUSE_NO_BUILD=1
 POLL=""
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/headfuse-calib.XXXXXX"); trap '[ -n "$POLL" ] && kill "$POLL" 2>/dev/null; rm -rf "$WORK"' EXIT

@@ -14,14 +14,15 @@
 #   WORK_DIR=DIR      work there and keep it (checkpoints, results), so the run can be split over two calls under a
 #                     time limit: PHASE=headfuse (generate, convert, headfuse), then PHASE=transformers (+ summary)
 #   HF_DTYPES="bf16 fp32"  which transformers runs (fp32 runs with TF32 on)
-#   DECODE_FLAGS=--fp16-weights  more flags for headfuse bench-decode
+#   DECODE_FLAGS=...  flags for headfuse bench-decode (default --fp16-weights: frozen weights read as fp16, which
+#                     halves the weight bytes every step reads; DECODE_FLAGS= runs fp32 weights)
 #   RESULTS=DIR       also keep headfuse's JSON and PNG and transformers' JSON lines there
 set -euo pipefail
 cd "$(dirname "$0")/.."
 B=${1:-16}; T=${2:-4096}; N=${3:-128}
 HEADFUSE=${HEADFUSE:-./headfuse}
 JAVA=${JAVA:-${JAVA_HOME:+$JAVA_HOME/bin/}java}
-CP=${HEADFUSE_CP:-formats/target/headfuse-formats-0.1.0-SNAPSHOT.jar:$(cat converter/target/classpath.txt 2>/dev/null)}
+CP=${HEADFUSE_CP:-formats/target/headfuse-formats-0.1.0-SNAPSHOT.jar:$(cat converter/target/classpath.txt 2>/dev/null || true)}
 export HEADFUSE_HEAP=${HEADFUSE_HEAP:-16g} HEADFUSE_NO_BUILD=1
 if [ -n "${WORK_DIR:-}" ]; then WORK=$WORK_DIR; mkdir -p "$WORK"
 else WORK=$(mktemp -d "${TMPDIR:-/tmp}/headfuse-decode.XXXXXX"); trap 'rm -rf "$WORK"' EXIT; fi
@@ -33,21 +34,24 @@ DEVICE=${DEVICE:-gpu}
   eval "$HEADFUSE" convert --model "$WORK/mha" --out "$WORK/kv8" --kv-heads 8 --strategy mean >/dev/null
 }
 [ "$PHASE" = transformers ] || eval "$HEADFUSE" bench-decode --model "$WORK/mha" --model "$WORK/kv8" --batch "$B" --context "$T" --new "$N" --device "$DEVICE" \
-  --json "$WORK/headfuse.json" --png "$WORK/bench-decode-7b.png" ${DECODE_FLAGS:-}
+  --json "$WORK/headfuse.json" --png "$WORK/bench-decode-7b.png" ${DECODE_FLAGS---fp16-weights}
 [ "$PHASE" = headfuse ] && exit 0
 touch "$WORK/transformers.jsonl"
 for m in $([ "${SKIP_TRANSFORMERS:-0}" = 1 ] || echo mha kv8); do
   for d in ${HF_DTYPES:-bf16 fp32}; do
     [ "$d" = fp32 ] && d="fp32 --tf32"
-    python3 bench/hf_decode.py "$WORK/$m" --batch "$B" --context "$T" --new "$N" --dtype $d | tee -a "$WORK/transformers.jsonl"
+    # expandable segments: the default cache grows by torch.cat every step, and without them the fp32 MHA run
+    # (27 GB of weights, 66 GiB of cache) ran out of the H200's memory with 50 GiB reserved but unallocated.
+    PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True python3 bench/hf_decode.py "$WORK/$m" --batch "$B" --context "$T" --new "$N" --dtype $d | tee -a "$WORK/transformers.jsonl"
   done
 done
-python3 - "$WORK/headfuse.json" "$WORK/transformers.jsonl" <<'PY'
+python3 - "$WORK/headfuse.json" "$WORK/transformers.jsonl" "${DECODE_FLAGS---fp16-weights}" <<'PY'
 import json, sys
 hf = json.load(open(sys.argv[1]))["models"]
 tr = [json.loads(l) for l in open(sys.argv[2]) if l.strip()]
 mha, kv8 = hf[0], hf[1]
-print(f"headfuse fp32: kv 8 / MHA: KV bytes {kv8['kv_bytes_computed'] / mha['kv_bytes_computed']:.4f} computed, "
+flags = sys.argv[3] or "fp32 weights"
+print(f"headfuse ({flags}): kv 8 / MHA: KV bytes {kv8['kv_bytes_computed'] / mha['kv_bytes_computed']:.4f} computed, "
       f"{kv8['kv_bytes_measured'] / mha['kv_bytes_measured']:.4f} measured ({kv8['kv_measured_by']}); "
       f"decode {kv8['decode_tokens_per_s'] / mha['decode_tokens_per_s']:.2f}x (target >= 2), prefill {kv8['prefill_tokens_per_s'] / mha['prefill_tokens_per_s']:.2f}x")
 for dt in ("bf16", "fp32"):

@@ -30,6 +30,40 @@ at::Tensor& tensor(int64_t handle) { return *reinterpret_cast<at::Tensor*>(handl
 
 int64_t handOver(at::Tensor t) { return reinterpret_cast<int64_t>(new at::Tensor(std::move(t))); }
 
+// The math of each fused operator, shared by its own entry point and by hf_decode_layer (so both paths round alike).
+
+at::Tensor rmsNormOf(const at::Tensor& x, const at::Tensor& weight, double eps) {
+  return at::rms_norm(x, {x.size(-1)}, weight, eps);
+}
+
+at::Tensor siluMulOf(const at::Tensor& gate, const at::Tensor& up) { return at::silu(gate) * up; }
+
+// x W^T (+ bias); an fp16 W is read as fp16 (see hf_linear_half), an fp32 one as DJL's Linear does (one addmm).
+at::Tensor linearOf(const at::Tensor& x, const at::Tensor& w, const at::Tensor* bias) {
+  if (w.scalar_type() == x.scalar_type()) return bias ? at::linear(x, w, *bias) : at::linear(x, w);
+  at::Tensor y = at::linear(x.to(w.scalar_type()), w).to(x.scalar_type());
+  return bias ? y + *bias : y;
+}
+
+at::Tensor ropeOf(const at::Tensor& in, const at::Tensor& cos, const at::Tensor& sin, int64_t start) {
+  int64_t t = in.size(-2), half = in.size(-1) / 2;
+  at::Tensor c = cos.narrow(0, start, t);
+  at::Tensor s = sin.narrow(0, start, t);
+  at::Tensor rotated = at::cat({-in.narrow(-1, half, half), in.narrow(-1, 0, half)}, -1);
+  return in * c + rotated * s;
+}
+
+at::Tensor groupedAttentionOf(const at::Tensor& query, const at::Tensor& keys, const at::Tensor& values, const at::Tensor* mask,
+                              double scale) {
+  int64_t b = query.size(0), h = query.size(1), t = query.size(2), d = query.size(3);
+  int64_t kv = keys.size(1), s = keys.size(2), g = h / kv;
+  TORCH_CHECK(kv * g == h, "query heads ", h, " are not a multiple of kv heads ", kv);
+  at::Tensor scores = at::matmul((query * scale).reshape({b, kv, g * t, d}), keys.transpose(2, 3));
+  if (mask) scores = (scores.view({b, kv, g, t, s}) + *mask).view({b, kv, g * t, s});
+  at::Tensor out = at::matmul(at::softmax(scores, -1), values);
+  return out.view({b, h, t, d});
+}
+
 template <typename F>
 int64_t guarded(F f) {
   try {
@@ -65,56 +99,69 @@ int64_t hf_sdpa(int64_t q, int64_t k, int64_t v, int32_t causal, double scale) {
 // the decode path, where the cache is read every step and a per-query-head copy of it would undo GQA's saving.
 int64_t hf_grouped_attention(int64_t q, int64_t k, int64_t v, int64_t mask, double scale) {
   return guarded([&] {
-    const at::Tensor& query = tensor(q);
-    const at::Tensor& keys = tensor(k);
-    const at::Tensor& values = tensor(v);
-    int64_t b = query.size(0), h = query.size(1), t = query.size(2), d = query.size(3);
-    int64_t kv = keys.size(1), s = keys.size(2), g = h / kv;
-    TORCH_CHECK(kv * g == h, "query heads ", h, " are not a multiple of kv heads ", kv);
-    at::Tensor scores = at::matmul((query * scale).reshape({b, kv, g * t, d}), keys.transpose(2, 3));
-    if (mask != 0) scores = (scores.view({b, kv, g, t, s}) + tensor(mask)).view({b, kv, g * t, s});
-    at::Tensor out = at::matmul(at::softmax(scores, -1), values);
-    return handOver(out.view({b, h, t, d}));
+    return handOver(groupedAttentionOf(tensor(q), tensor(k), tensor(v), mask != 0 ? &tensor(mask) : nullptr, scale));
   });
 }
 
 // Rotary embedding in HF's rotate-half layout of x [..., T, d] at positions start .. start+T-1, from the cos and
 // sin tables [positions, d]: x * cos + cat(-x2, x1) * sin.
 int64_t hf_rope(int64_t x, int64_t cos, int64_t sin, int64_t start) {
-  return guarded([&] {
-    const at::Tensor& in = tensor(x);
-    int64_t t = in.size(-2), half = in.size(-1) / 2;
-    at::Tensor c = tensor(cos).narrow(0, start, t);
-    at::Tensor s = tensor(sin).narrow(0, start, t);
-    at::Tensor rotated = at::cat({-in.narrow(-1, half, half), in.narrow(-1, 0, half)}, -1);
-    return handOver(in * c + rotated * s);
-  });
+  return guarded([&] { return handOver(ropeOf(tensor(x), tensor(cos), tensor(sin), start)); });
 }
 
 // y = x W^T (+ bias) for fp32 x and a frozen fp16 weight W, without widening W: x is rounded to fp16 (the 10-bit
 // mantissa TF32 also keeps), the product accumulates in fp32 (cuBLAS), y comes back as fp32. Half the weight
 // bytes of an fp32 matmul, and no fp32 copy of W: for inference, where reading the weights is most of a decode step.
 int64_t hf_linear_half(int64_t x, int64_t weight, int64_t bias) {
-  return guarded([&] {
-    const at::Tensor& in = tensor(x);
-    const at::Tensor& w = tensor(weight);
-    at::Tensor y = at::linear(in.to(w.scalar_type()), w).to(in.scalar_type());
-    if (bias != 0) y = y + tensor(bias);
-    return handOver(y);
-  });
+  return guarded([&] { return handOver(linearOf(tensor(x), tensor(weight), bias != 0 ? &tensor(bias) : nullptr)); });
 }
 
 // HF LlamaRMSNorm: x * rsqrt(mean(x^2, -1) + eps) * weight.
 int64_t hf_rms_norm(int64_t x, int64_t weight, double eps) {
-  return guarded([&] {
-    const at::Tensor& in = tensor(x);
-    return handOver(at::rms_norm(in, {in.size(-1)}, tensor(weight), eps));
-  });
+  return guarded([&] { return handOver(rmsNormOf(tensor(x), tensor(weight), eps)); });
 }
 
 // SwiGLU's gate: silu(gate) * up.
 int64_t hf_silu_mul(int64_t gate, int64_t up) {
-  return guarded([&] { return handOver(at::silu(tensor(gate)) * tensor(up)); });
+  return guarded([&] { return handOver(siluMulOf(tensor(gate), tensor(up))); });
+}
+
+// One decoder layer of a decode step, inference only: x [B, 1, hidden] at position `pos`, the layer's 16 weight
+// handles in LayerWeights' order (input_norm, q, k, v, o, q/k/v/o biases, post_norm, gate, up, down, gate/up/down
+// biases; 0 for an absent bias), the layer's cache buffers [B, kv, capacity, d] (this step's keys and values are
+// written at `pos`, attention reads positions 0..pos) and the RoPE tables. kv heads read in contiguous groups (GQA,
+// MQA, MHA). The same operators, in the same order, as LlamaModel's layer on the fused kernels, but one FFM call per
+// layer instead of about thirty DJL and FFM calls: at batch 16 a 7B step's host-side calls took longer than the GPU's
+// work for a GQA model, so the smaller cache did not show in tokens/s.
+//
+// Attention stacks each kv head's query heads and multiplies (groupedAttentionOf). Handing the same stack to
+// scaled_dot_product_attention as g query rows of one head was tried on the 7B benchmark and was slower (MHA 253
+// against 428 tokens/s): its kernel does not split the long cache across blocks.
+int64_t hf_decode_layer(int64_t x, const int64_t* w, int64_t kcache, int64_t vcache, int64_t pos, int64_t cos, int64_t sin,
+                        int32_t heads, double eps, double scale) {
+  return guarded([&] {
+    c10::NoGradGuard no_grad;
+    auto opt = [&](int i) -> const at::Tensor* { return w[i] != 0 ? &tensor(w[i]) : nullptr; };
+    const at::Tensor& in = tensor(x);
+    at::Tensor& kc = tensor(kcache);
+    at::Tensor& vc = tensor(vcache);
+    int64_t b = in.size(0), kv = kc.size(1), d = kc.size(3);
+    TORCH_CHECK(in.dim() == 3 && in.size(1) == 1, "hf_decode_layer takes one position, x [B, 1, hidden]");
+    TORCH_CHECK(pos < kc.size(2), "position ", pos, " is past the cache's capacity ", kc.size(2));
+    at::Tensor h = rmsNormOf(in, tensor(w[0]), eps);
+    at::Tensor q = linearOf(h, tensor(w[1]), opt(5)).view({b, 1, heads, d}).transpose(1, 2);
+    at::Tensor k = linearOf(h, tensor(w[2]), opt(6)).view({b, 1, kv, d}).transpose(1, 2);
+    at::Tensor v = linearOf(h, tensor(w[3]), opt(7)).view({b, 1, kv, d}).transpose(1, 2);
+    q = ropeOf(q, tensor(cos), tensor(sin), pos);
+    k = ropeOf(k, tensor(cos), tensor(sin), pos);
+    kc.narrow(2, pos, 1).copy_(k);
+    vc.narrow(2, pos, 1).copy_(v);
+    at::Tensor attn = groupedAttentionOf(q, kc.narrow(2, 0, pos + 1), vc.narrow(2, 0, pos + 1), nullptr, scale);
+    at::Tensor out = in + linearOf(attn.transpose(1, 2).reshape({b, 1, heads * d}), tensor(w[4]), opt(8));
+    at::Tensor h2 = rmsNormOf(out, tensor(w[9]), eps);
+    at::Tensor act = siluMulOf(linearOf(h2, tensor(w[10]), opt(13)), linearOf(h2, tensor(w[11]), opt(14)));
+    return handOver(out + linearOf(act, tensor(w[12]), opt(15)));
+  });
 }
 
 // One optimiser step over n parameters (their .grad() summed by backward):

@@ -28,6 +28,8 @@ import java.util.List;
  *       operators (each DJL operator costs a JNI call, a Java object and its bookkeeping, which at decoding's tiny
  *       shapes is more than the kernel);</li>
  *   <li>grouped attention over a KV cache: the decode step's attention in one call, reading each kv head once;</li>
+ *   <li>a whole decoder layer of a decode step (one position, inference): about thirty DJL and FFM calls become
+ *       one, because at decoding's small shapes those calls, not the GPU, set the pace of a GQA model;</li>
  *   <li>a matmul that reads a frozen fp16 weight as fp16 (inference and the frozen teacher with
  *       {@link WeightStorage#FP16}): half the bytes of the widened fp32 weight, which decoding reads every step;</li>
  *   <li>the optimiser step: global-norm clip with {@code _foreach_norm} and {@code _foreach_mul_}, then
@@ -46,6 +48,9 @@ public final class FusedKernels {
     private static volatile FusedKernels instance;
     private static volatile boolean resolved;
     private static volatile boolean enabled = true;
+    /** Whether decode steps use the one-call layer ({@code HEADFUSE_DECODE_LAYER=off} or -Dheadfuse.decodeLayer=off: per operator). */
+    private static volatile boolean decodeLayerEnabled = !"off".equalsIgnoreCase(
+            System.getProperty("headfuse.decodeLayer", System.getenv().getOrDefault("HEADFUSE_DECODE_LAYER", "on")));
 
     private final Path path;
     private final MethodHandle sdpa;
@@ -55,6 +60,7 @@ public final class FusedKernels {
     private final MethodHandle rmsNorm;
     private final MethodHandle siluMul;
     private final MethodHandle clipAdamW;
+    private final MethodHandle decodeLayer;
     private final MethodHandle lastError;
 
     private FusedKernels(Path path, SymbolLookup lib) {
@@ -71,6 +77,7 @@ public final class FusedKernels {
         this.rmsNorm = handle(linker, lib, "hf_rms_norm", FunctionDescriptor.of(l, l, l, d));
         this.siluMul = handle(linker, lib, "hf_silu_mul", FunctionDescriptor.of(l, l, l));
         this.clipAdamW = handle(linker, lib, "hf_clip_adamw", FunctionDescriptor.of(l, a, a, a, a, i, d, l, d, d, d, d));
+        this.decodeLayer = handle(linker, lib, "hf_decode_layer", FunctionDescriptor.of(l, l, a, l, l, l, l, l, i, d, d));
         this.lastError = handle(linker, lib, "hf_last_error", FunctionDescriptor.of(a));
     }
 
@@ -93,6 +100,12 @@ public final class FusedKernels {
      * the primitive one. Affects models and trainers from their next operation on.
      */
     public static void setEnabled(boolean on) { enabled = on; }
+
+    /** Turns the one-call decode layer off (or back on): decode steps then run operator by operator, as before it. */
+    public static void setDecodeLayerEnabled(boolean on) { decodeLayerEnabled = on; }
+
+    /** Whether decode steps run each layer in one call (see {@link #decodeLayer}). */
+    public boolean decodeLayerEnabled() { return decodeLayerEnabled; }
 
     /** A line for logs and reports: which library is in use, or why none is. */
     public static String describe() {
@@ -154,6 +167,29 @@ public final class FusedKernels {
             throw e;
         } catch (Throwable t) {
             throw new IllegalStateException("hf_clip_adamw: " + t, t);
+        }
+    }
+
+    /**
+     * One decoder layer of a decode step, no gradient: x [B, 1, hidden] at position {@code pos}, weights {@code w}
+     * (fp32, or fp16 matrices read as fp16), the layer's cache buffers [B, kv, capacity, d] (the step's keys and
+     * values are written at {@code pos}; attention reads 0..pos, query head i reading kv head i / (heads/kv)) and
+     * the RoPE tables [positions, d]. The same operators in the same order as LlamaModel's layer on these kernels.
+     */
+    public NDArray decodeLayer(NDArray x, LayerWeights w, NDArray kCache, NDArray vCache, int pos, NDArray cos, NDArray sin,
+                               int heads, double eps, float scale) {
+        NDArray[] all = {w.inputNorm(), w.q(), w.k(), w.v(), w.o(), w.qBias(), w.kBias(), w.vBias(), w.oBias(),
+                w.postNorm(), w.gate(), w.up(), w.down(), w.gateBias(), w.upBias(), w.downBias()};
+        long[] handles = new long[all.length];
+        for (int j = 0; j < all.length; j++) handles[j] = all[j] == null ? 0L : h(all[j]);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment ws = arena.allocateFrom(ValueLayout.JAVA_LONG, handles);
+            long out = (long) decodeLayer.invokeExact(h(x), ws, h(kCache), h(vCache), (long) pos, h(cos), h(sin), heads, eps, (double) scale);
+            return result(x.getManager(), check(out));
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("hf_decode_layer: " + t, t);
         }
     }
 

@@ -1,8 +1,10 @@
 package io.headfuse.uptrain.model;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
 /**
@@ -60,6 +62,19 @@ public final class KvCache implements AutoCloseable {
         values[layer] = write(values[layer], v);
         NDIndex filled = new NDIndex(":, :, :{}", length + t);
         return new NDArray[] {keys[layer].get(step, filled), values[layer].get(step, filled)};
+    }
+
+    /**
+     * Layer {@code layer}'s whole buffers, with room for {@code t} more positions (allocated as [b, kvHeads,
+     * capacity, headDim] fp32 at the first step, grown as {@link #append} grows them), for a caller that writes
+     * the step itself (the fused decode layer); the positions count once {@link #advance} is called.
+     */
+    NDArray[] reserve(int layer, long b, int kvHeads, int headDim, int t, Device device) {
+        if (length + t > capacity) grow(Math.max(length + t, 2 * capacity));
+        Shape s = new Shape(b, kvHeads, capacity, headDim);
+        if (keys[layer] == null) keys[layer] = manager.zeros(s, DataType.FLOAT32, device);
+        if (values[layer] == null) values[layer] = manager.zeros(s, DataType.FLOAT32, device);
+        return new NDArray[] {keys[layer], values[layer]};
     }
 
     private NDArray write(NDArray buffer, NDArray step) {

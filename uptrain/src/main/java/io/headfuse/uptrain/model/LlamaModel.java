@@ -43,6 +43,8 @@ public final class LlamaModel implements AutoCloseable {
     private final NDArray[] vIndex;
     /** Per layer, whether K and V share one head count and contiguous groups (GQA / MQA), so attention can skip the gather. */
     private final boolean[] grouped;
+    /** Per layer, whether the fused decode layer can run it: one K/V head count read in contiguous groups (GQA, MQA, MHA). */
+    private final boolean[] decodable;
     private final Rope rope;
     private final CausalMask mask;
     private final float scale;
@@ -66,6 +68,9 @@ public final class LlamaModel implements AutoCloseable {
         for (int l = 0; l < layers; l++)
             grouped[l] = kIndex[l] != null && maps.kHeads(l) == maps.vHeads(l)
                     && KvHeadMaps.isContiguous(maps.k(l), maps.kHeads(l)) && KvHeadMaps.isContiguous(maps.v(l), maps.vHeads(l));
+        this.decodable = new boolean[layers];
+        for (int l = 0; l < layers; l++)
+            decodable[l] = grouped[l] || (kIndex[l] == null && vIndex[l] == null && maps.kHeads(l) == maps.vHeads(l));
         this.rope = new Rope(manager, config.headDim(), config.ropeTheta(), config.maxPositions());
         this.mask = new CausalMask(manager, config.maxPositions());
         this.scale = (float) (1.0 / Math.sqrt(config.headDim()));
@@ -258,6 +263,14 @@ public final class LlamaModel implements AutoCloseable {
         // fp16-stored matrices stay fp16 where the fused kernels can multiply by them directly (see linear).
         boolean half = halfMatmuls();
         LayerWeights w = transform.apply(l, stored, step).map(a -> half && a.getShape().dimension() == 2 ? a : fp32(a, step));
+        FusedKernels fused = FusedKernels.get();
+        if (fused != null && fused.decodeLayerEnabled() && cache != null && x.getShape().get(1) == 1 && tap == ForwardTap.NONE
+                && decodable[l] && !ai.djl.pytorch.jni.JniUtils.isGradMode()) {
+            // A decode step (one position, inference): the whole layer in one native call.
+            NDArray[] kv = cache.reserve(l, x.getShape().get(0), maps.kHeads(l), config.headDim(), 1, x.getDevice());
+            NDArray[] tables = rope.tables(start + 1);
+            return fused.decodeLayer(x, w, kv[0], kv[1], start, tables[0], tables[1], config.numHeads(), config.rmsNormEps(), scale);
+        }
         NDArray h = rmsNorm(x, w.inputNorm());
         tap.attentionInput(l, h);
         NDArray attn = attention(l, w, h, start, causal, cache, tap);
@@ -265,7 +278,6 @@ public final class LlamaModel implements AutoCloseable {
         NDArray h2 = rmsNorm(x, w.postNorm());
         NDArray gate = linear(h2, w.gate(), w.gateBias());
         NDArray up = linear(h2, w.up(), w.upBias());
-        FusedKernels fused = FusedKernels.get();
         NDArray act = fused != null ? fused.siluMul(gate, up) : Activation.swish(gate, 1f).mul(up);
         return x.add(linear(act, w.down(), w.downBias()));
     }

@@ -44,7 +44,7 @@ final class Rope {
     }
 
     /** The whole cos and sin tables [positions, headDim], grown first to hold positions below {@code end}. */
-    private synchronized NDArray[] tables(int end) {
+    synchronized NDArray[] tables(int end) {
         if (end > positions) grow(Math.max(end, 2 * positions));
         return new NDArray[] {cos, sin};
     }
