@@ -110,10 +110,43 @@ class ConvertDhaTest {
                 "per-layer heads kept");
     }
 
+    /**
+     * The learned-fusion settings from the command line, in a short run (8 steps of 2 x 128 tokens, difficulty by
+     * reconstruction error so that no probes run): headfuse.json's log records the window, batch and learning rates
+     * given, and the multipliers follow --fusion-rho and --multiplier-every: zero before the first update after step 3,
+     * then rho times the fusion loss of step 3 (the default would update after step 2, with rho 4).
+     */
+    @Test void learnedFusionTakesItsSettingsFromTheFlags() throws Exception {
+        Path out = tmp.resolve("tuned");
+        Cli c = Cli.run(convertWith(out, "--difficulty", "reconstruction", "--data", Assets.text("tinyshakespeare/tinyshakespeare.txt").toString(),
+                "--tokens", "2048", "--fusion-seq", "128", "--fusion-batch", "2", "--fusion-lr", "5e-4", "--operator-lr", "0.2", "--fusion-rho", "2",
+                "--multiplier-every", "3"));
+        assertEquals(0, c.exit(), c.err());
+        JsonNode log = Assets.json(out.resolve("headfuse.json")).path("details").path("learned_fusion");
+        assertEquals(128, log.path("seq").asInt(), log.toString());
+        assertEquals(2, log.path("batch").asInt());
+        assertEquals(5e-4, log.path("lr").asDouble());
+        assertEquals(0.2, log.path("operator_lr").asDouble());
+        assertEquals(2.0, log.path("rho").asDouble());
+        assertEquals(3, log.path("multiplier_every").asInt());
+        assertEquals(8, log.path("steps").asInt());
+        assertEquals(2048, log.path("tokens").asLong());
+        JsonNode points = log.path("points");
+        assertEquals(8, points.size());
+        assertEquals(256, points.get(0).path("tokens").asLong(), "one step is 2 windows of 128 tokens");
+        for (int l = 0; l < 4; l++) {
+            for (int s = 0; s < 3; s++) assertEquals(0.0, points.get(s).path("lambda").get(l).asDouble(), "no update before step 3");
+            double f3 = points.get(2).path("fusion_loss").get(l).asDouble(), lambda4 = points.get(3).path("lambda").get(l).asDouble();
+            System.out.printf("layer %d: fusion loss at step 3 %.6f, lambda at step 4 %.6f%n", l, f3, lambda4);
+            assertTrue(f3 > 0, "layer " + l);
+            assertEquals(2 * f3, lambda4, 1e-6 * lambda4, "layer " + l + ": lambda = rho x f after step 3");
+        }
+    }
+
     @Test void learnedFusionFlagsNeedData() {
         Cli c = Cli.run(convert(tmp.resolve("x"), "--tokens", "4096"));
         assertEquals(2, c.exit());
-        assertTrue(c.err().contains("--tokens and --device set up learned fusion, which needs --data FILE"), c.err());
+        assertTrue(c.err().contains("--tokens sets up learned fusion, which needs --data FILE"), c.err());
         c = Cli.run(convertWith(tmp.resolve("x"), "--seed", "1", "--uniform", "--data", "README.md"));
         assertEquals(2, c.exit());
         assertTrue(c.err().contains("learned fusion (--data) does not apply"), c.err());

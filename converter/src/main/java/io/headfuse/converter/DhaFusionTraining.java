@@ -6,6 +6,7 @@ import io.headfuse.converter.report.ConvertedView;
 import io.headfuse.formats.Checkpoint;
 import io.headfuse.formats.DType;
 import io.headfuse.formats.HeapTensor;
+import io.headfuse.formats.LlamaConfig;
 import io.headfuse.formats.LlamaNames;
 import io.headfuse.formats.TensorSource;
 import io.headfuse.formats.calib.CalibrationStats;
@@ -17,6 +18,7 @@ import io.headfuse.fusion.dha.DhaCollapse;
 import io.headfuse.fusion.dha.DhaOptions;
 import io.headfuse.fusion.dha.DhaStrategy;
 import io.headfuse.fusion.dha.FusionDifficulty;
+import io.headfuse.fusion.dha.FusionRecipe;
 import io.headfuse.fusion.dha.GroupFuser;
 import io.headfuse.fusion.dha.MemberProjections;
 import io.headfuse.uptrain.fusion.LearnedFusion;
@@ -50,42 +52,41 @@ import java.util.Map;
 public final class DhaFusionTraining implements GroupFuser {
     /** Plan detail key of the training log. */
     public static final String LOG = io.headfuse.converter.report.DhaChart.LOG_KEY;
-    /**
-     * Training window and windows per step: one window of 256 tokens a step gives the operators 128 steps on 32,768
-     * tokens (4 x 512 gives 16). More, smaller steps let the members merge early and the collapsed layout train for
-     * the rest: on headfuse-mha-s kv 2 (bench/dha-cpu.sh) batch 4 -> 2 -> 1 took moby-dick after uptrain
-     * 87.85 -> 86.63 -> 85.11 (README).
-     */
-    static final int SEQ = 256, BATCH = 1;
-    /**
-     * Learning rate of the weights during fusion (operators: LearnedFusion.Settings): uptrain's 3e-4. Higher rates
-     * (5e-4, 1e-3, 3e-3) left a worse student after the same uptrain (README).
-     */
-    static final double LR = 3e-4;
 
     private final DhaOptions options;
     private final LearnedFusion.Settings settings;
     private final Progress progress;
 
-    public DhaFusionTraining(DhaOptions options, LearnedFusion.Settings settings, Progress progress) {
+    /** Trains as {@code options.fusionRecipe()} says, on {@code options.data()}. */
+    public DhaFusionTraining(DhaOptions options, Progress progress) {
         this.options = options;
-        this.settings = settings;
+        this.settings = settings(options.fusionRecipe());
         this.progress = progress;
     }
 
-    /** {@code strategy} with a fuser attached when it is DHA with {@code --data}; otherwise as it is. */
-    public static FusionStrategy attachIfNeeded(FusionStrategy strategy, Progress progress) throws IOException {
+    /**
+     * {@code strategy} with a fuser attached when it is DHA with {@code --data}; otherwise as it is. The data files and
+     * the fusion recipe against the model's positions are checked here, before calibration loads anything.
+     */
+    public static FusionStrategy attachIfNeeded(FusionStrategy strategy, LlamaConfig config, Progress progress) throws IOException {
         if (!(strategy instanceof DhaStrategy dha) || !dha.needsFuser()) return strategy;
+        dha.options().checkFusion(config.maxPositions());
         for (Path f : dha.options().data()) if (!Files.isRegularFile(f)) throw new NoSuchFileException(f.toString(), null, "no such file (--data)");
-        return dha.withFuser(new DhaFusionTraining(dha.options(), LearnedFusion.Settings.defaults(), progress));
+        return dha.withFuser(new DhaFusionTraining(dha.options(), progress));
+    }
+
+    /** The operators' settings of a fusion recipe (the recipe is plain numbers in fusion; the settings live with the runtime). */
+    public static LearnedFusion.Settings settings(FusionRecipe r) {
+        return new LearnedFusion.Settings(r.rho(), r.multiplierEvery(), r.operatorLr());
     }
 
     @Override
     public FusionResult fuse(Checkpoint in, FusionPlan plan, CalibrationStats stats) throws IOException {
         long t0 = System.nanoTime();
         ConvertedView start = new ConvertedView(in, MemberProjections.start(in, plan, stats));
-        int seq = Math.min(SEQ, in.config().maxPositions());
-        UptrainRecipe recipe = UptrainRecipe.defaults(options.fusionTokens(), seq).withBatch(BATCH).withLr(LR);
+        FusionRecipe r = options.fusionRecipe();
+        int seq = r.window(in.config().maxPositions());
+        UptrainRecipe recipe = UptrainRecipe.defaults(options.fusionTokens(), seq).withBatch(r.batch()).withLr(r.lr());
         recipe.requireOneStep();
         TrainingData data;
         try (TextTokenizer tok = Tokenizers.forModel(in.source())) {

@@ -56,9 +56,9 @@ public final class Headfuse {
         long t0 = System.nanoTime();
         HfCheckpointWriter.checkTarget(o.out(), o.force(), List.of(o.model()));
         try (Checkpoint in = Checkpoints.open(o.model())) {
+            strategy = DhaFusionTraining.attachIfNeeded(strategy, in.config(), progress);
             FusionRequest request = request(in, strategy, o, progress);
             strategy = DhaLossProbe.attachIfNeeded(strategy, in, request, o);
-            strategy = DhaFusionTraining.attachIfNeeded(strategy, progress);
             FusionResult result = strategy.apply(in, strategy.plan(in, request), request);
             FusionPlan plan = result.plan();   // the strategy's plan, with what applying it learned (DHA's fusion log)
 
@@ -105,6 +105,18 @@ public final class Headfuse {
     /** The training window {@code headfuse uptrain} uses unless told: the smaller of 1024 and the model's positions. */
     public static int defaultSeq(Path student) throws IOException {
         return UptrainPipeline.defaultSeq(student);
+    }
+
+    /**
+     * Refuses DHA learned-fusion settings that do not fit {@code o.model()} (a window longer than its positions, a
+     * budget under one step) with an IllegalArgumentException naming the flag; reads only the model's config.
+     * {@link #convert} checks the same before calibration; the CLI calls this first to make them usage errors.
+     */
+    public static void checkFusion(ConvertOptions o) throws IOException {
+        if (!(o.strategyOptions() instanceof io.headfuse.fusion.dha.DhaOptions d) || !d.learned()) return;
+        try (Checkpoint in = Checkpoints.open(o.model())) {
+            d.checkFusion(in.config().maxPositions());
+        }
     }
 
     /** The groups a strategy would choose, without writing anything ({@code headfuse plan}). */

@@ -3,6 +3,7 @@ package io.headfuse.converter.cli;
 import io.headfuse.fusion.StrategyOptions;
 import io.headfuse.fusion.dha.DhaOptions;
 import io.headfuse.fusion.dha.DhaStrategy;
+import io.headfuse.fusion.dha.FusionRecipe;
 import java.util.List;
 import java.util.Locale;
 import org.apache.commons.cli.CommandLine;
@@ -32,7 +33,22 @@ final class DhaFlags implements StrategyFlags {
                 Option.builder().longOpt("tokens").hasArg().argName("N").desc("dha: tokens of learned fusion (default "
                         + DhaOptions.DEFAULT_FUSION_TOKENS + "; needs --data)").build(),
                 Option.builder().longOpt("device").hasArg().argName("D").desc("dha: where learned fusion trains: cpu (default), gpu or gpu:N (needs --data)").build(),
+                fusion("fusion-seq", "N", "tokens per learned-fusion training window (default " + FusionRecipe.DEFAULT_SEQ
+                        + ", or the model's positions when fewer)"),
+                fusion("fusion-batch", "N", "learned-fusion windows per optimiser step (default " + FusionRecipe.DEFAULT_BATCH + ")"),
+                fusion("fusion-lr", "X", "peak learning rate of the weights during learned fusion (default " + FusionRecipe.DEFAULT_LR + ")"),
+                fusion("operator-lr", "X", "learning rate of the fusion operators (default " + FusionRecipe.DEFAULT_OPERATOR_LR + ")"),
+                fusion("fusion-rho", "X", "augmented-Lagrangian penalty weight and multiplier ascent step (default " + FusionRecipe.DEFAULT_RHO + ")"),
+                fusion("multiplier-every", "N", "optimiser steps between multiplier updates (default " + FusionRecipe.DEFAULT_MULTIPLIER_EVERY + ")"),
                 Option.builder().longOpt("seed").hasArg().argName("S").desc("seed of the grouping search (asym, dha --uniform; default 0)").build());
+    }
+
+    /** The flags that tune learned fusion; each needs --data. */
+    private static final List<String> LEARNED = List.of("tokens", "device", "fusion-seq", "fusion-batch", "fusion-lr", "operator-lr", "fusion-rho",
+            "multiplier-every");
+
+    private static Option fusion(String name, String arg, String desc) {
+        return Option.builder().longOpt(name).hasArg().argName(arg).desc("dha: " + desc + "; needs --data").build();
     }
 
     @Override
@@ -47,17 +63,27 @@ final class DhaFlags implements StrategyFlags {
         o = o.withSeed(Args.longValue(cl, "seed", o.seed()));
         if (cl.hasOption("probe-tokens")) o = o.withProbeTokens(Args.intValue(cl, "probe-tokens", DhaOptions.DEFAULT_PROBE_TOKENS));
         String[] data = cl.getOptionValues("data");
-        if (data == null && (cl.hasOption("tokens") || cl.hasOption("device")))
-            throw new UsageException("--tokens and --device set up learned fusion, which needs --data FILE");
+        List<String> given = LEARNED.stream().filter(cl::hasOption).map(f -> "--" + f).toList();
+        if (data == null && !given.isEmpty())
+            throw new UsageException(String.join(", ", given) + (given.size() == 1 ? " sets" : " set") + " up learned fusion, which needs --data FILE");
         if (data != null) {
             long tokens = Args.count(cl, "tokens", DhaOptions.DEFAULT_FUSION_TOKENS);
             if (tokens <= 0) throw new UsageException("--tokens must be positive, got " + tokens);
             String device = cl.getOptionValue("device", "cpu").toLowerCase(Locale.ROOT);
             if (!device.matches("cpu|(gpu|cuda)(:\\d+)?")) throw new UsageException("--device expects cpu, gpu or gpu:N, got '" + device + "'");
             o = o.withFusion(java.util.Arrays.stream(data).map(java.nio.file.Path::of).toList(), tokens, device);
+            o = o.withFusionRecipe(recipe(cl));
         }
         if (o.uniform() && (cl.hasOption("decoupled") || d != null || cl.hasOption("probe-tokens")))
             throw new UsageException("--uniform exports asym's uniform layout: --decoupled, --difficulty and --probe-tokens do not apply");
         return o;
+    }
+
+    /** The learned-fusion recipe: the defaults, with each flag given replacing its value (validated by FusionRecipe). */
+    private static FusionRecipe recipe(CommandLine cl) throws UsageException {
+        FusionRecipe d = FusionRecipe.defaults();
+        return new FusionRecipe(Args.intValue(cl, "fusion-seq", d.seq()), Args.intValue(cl, "fusion-batch", d.batch()),
+                Args.doubleValue(cl, "fusion-lr", d.lr()), Args.doubleValue(cl, "operator-lr", d.operatorLr()),
+                Args.doubleValue(cl, "fusion-rho", d.rho()), Args.intValue(cl, "multiplier-every", d.multiplierEvery()));
     }
 }

@@ -28,10 +28,11 @@ import java.util.List;
  * @param data        training text of the learned fusion (empty: groups collapse zero-shot, as planned)
  * @param fusionTokens tokens the learned fusion trains on
  * @param device      where the learned fusion trains ({@code cpu}, {@code gpu}, {@code gpu:N})
+ * @param fusionRecipe how the learned fusion trains: window, windows per step, learning rates, rho, multiplier interval
  */
 public record DhaOptions(int minHeads, int maxHeads, boolean coupled, Difficulty difficulty, int probeTokens,
                          HeadSimilarity similarity, long seed, boolean uniform,
-                         List<Path> data, long fusionTokens, String device) implements StrategyOptions {
+                         List<Path> data, long fusionTokens, String device, FusionRecipe fusionRecipe) implements StrategyOptions {
     public enum Difficulty { LOSS, RECONSTRUCTION }
 
     public static final int DEFAULT_PROBE_TOKENS = 2048;
@@ -47,6 +48,7 @@ public record DhaOptions(int minHeads, int maxHeads, boolean coupled, Difficulty
         data = List.copyOf(data);
         if (fusionTokens <= 0) throw new IllegalArgumentException("--tokens must be positive, got " + fusionTokens);
         if (device == null) throw new IllegalArgumentException("DHA fusion device must be given");
+        if (fusionRecipe == null) throw new IllegalArgumentException("DHA fusion recipe must be given");
         if (uniform && !data.isEmpty()) throw new IllegalArgumentException("--uniform exports asym's layout: learned fusion (--data) does not apply");
     }
 
@@ -57,26 +59,39 @@ public record DhaOptions(int minHeads, int maxHeads, boolean coupled, Difficulty
 
     /** Coupled K/V per layer, priced by calibration loss, counts in [1, 2N], CKA heatmaps, seed 0. */
     public static DhaOptions defaults() {
-        return new DhaOptions(1, 0, true, Difficulty.LOSS, DEFAULT_PROBE_TOKENS, new LinearCka(), 0, false, List.of(), DEFAULT_FUSION_TOKENS, "cpu");
+        return new DhaOptions(1, 0, true, Difficulty.LOSS, DEFAULT_PROBE_TOKENS, new LinearCka(), 0, false, List.of(), DEFAULT_FUSION_TOKENS, "cpu", FusionRecipe.defaults());
     }
 
-    public DhaOptions withSeed(long s) { return new DhaOptions(minHeads, maxHeads, coupled, difficulty, probeTokens, similarity, s, uniform, data, fusionTokens, device); }
+    public DhaOptions withSeed(long s) { return new DhaOptions(minHeads, maxHeads, coupled, difficulty, probeTokens, similarity, s, uniform, data, fusionTokens, device, fusionRecipe); }
 
-    public DhaOptions withUniform(boolean u) { return new DhaOptions(minHeads, maxHeads, coupled, difficulty, probeTokens, similarity, seed, u, data, fusionTokens, device); }
+    public DhaOptions withUniform(boolean u) { return new DhaOptions(minHeads, maxHeads, coupled, difficulty, probeTokens, similarity, seed, u, data, fusionTokens, device, fusionRecipe); }
 
-    public DhaOptions withRange(int min, int max) { return new DhaOptions(min, max, coupled, difficulty, probeTokens, similarity, seed, uniform, data, fusionTokens, device); }
+    public DhaOptions withRange(int min, int max) { return new DhaOptions(min, max, coupled, difficulty, probeTokens, similarity, seed, uniform, data, fusionTokens, device, fusionRecipe); }
 
-    public DhaOptions withCoupled(boolean c) { return new DhaOptions(minHeads, maxHeads, c, difficulty, probeTokens, similarity, seed, uniform, data, fusionTokens, device); }
+    public DhaOptions withCoupled(boolean c) { return new DhaOptions(minHeads, maxHeads, c, difficulty, probeTokens, similarity, seed, uniform, data, fusionTokens, device, fusionRecipe); }
 
-    public DhaOptions withDifficulty(Difficulty d) { return new DhaOptions(minHeads, maxHeads, coupled, d, probeTokens, similarity, seed, uniform, data, fusionTokens, device); }
+    public DhaOptions withDifficulty(Difficulty d) { return new DhaOptions(minHeads, maxHeads, coupled, d, probeTokens, similarity, seed, uniform, data, fusionTokens, device, fusionRecipe); }
 
-    public DhaOptions withProbeTokens(int t) { return new DhaOptions(minHeads, maxHeads, coupled, difficulty, t, similarity, seed, uniform, data, fusionTokens, device); }
+    public DhaOptions withProbeTokens(int t) { return new DhaOptions(minHeads, maxHeads, coupled, difficulty, t, similarity, seed, uniform, data, fusionTokens, device, fusionRecipe); }
 
-    public DhaOptions withSimilarity(HeadSimilarity s) { return new DhaOptions(minHeads, maxHeads, coupled, difficulty, probeTokens, s, seed, uniform, data, fusionTokens, device); }
+    public DhaOptions withSimilarity(HeadSimilarity s) { return new DhaOptions(minHeads, maxHeads, coupled, difficulty, probeTokens, s, seed, uniform, data, fusionTokens, device, fusionRecipe); }
 
     /** Learned fusion on {@code files} for {@code tokens} tokens on {@code dev} (files empty: zero-shot collapse). */
     public DhaOptions withFusion(List<Path> files, long tokens, String dev) {
-        return new DhaOptions(minHeads, maxHeads, coupled, difficulty, probeTokens, similarity, seed, uniform, files, tokens, dev);
+        return new DhaOptions(minHeads, maxHeads, coupled, difficulty, probeTokens, similarity, seed, uniform, files, tokens, dev, fusionRecipe);
+    }
+
+    /** Learned fusion trained as {@code r} says (the defaults: {@link FusionRecipe#defaults}). */
+    public DhaOptions withFusionRecipe(FusionRecipe r) {
+        return new DhaOptions(minHeads, maxHeads, coupled, difficulty, probeTokens, similarity, seed, uniform, data, fusionTokens, device, r);
+    }
+
+    /**
+     * Refuses learned-fusion settings that do not fit a model with {@code maxPositions} positions: a window longer
+     * than them, or a budget of fewer tokens than one step. Checked before anything is loaded.
+     */
+    public void checkFusion(int maxPositions) {
+        if (learned()) fusionRecipe.requireOneStep(fusionTokens, maxPositions);
     }
 
     /** The most heads a (layer, type) may keep in a model with {@code heads} heads under a budget of {@code kvHeads}. */
