@@ -63,8 +63,15 @@ final class Dense {
     /** A B^T for square n x n: as A (B^T), whose row updates vectorise where the dot products of rows do not. */
     static double[] mulT(double[] a, double[] b, int n) { return mul(a, transpose(b, n, n), n); }
 
-    /** R G S^T: a block G_jk seen through the rotations of heads j and k. */
-    static double[] sandwich(double[] r, double[] g, double[] s, int n) { return mulT(mul(r, g, n), s, n); }
+    /**
+     * R G S^T: a block G_jk seen through the rotations of heads j and k. A mostly-zero S (RoPE-plane rotations)
+     * is applied from the left, as (S (R G)^T)^T, so both products skip its zeros; the sums are the same ones
+     * (two non-zero terms each), so the result is bit for bit that of the dense product.
+     */
+    static double[] sandwich(double[] r, double[] g, double[] s, int n) {
+        double[] rg = mul(r, g, n);
+        return mostlyZero(s, n * n) ? transpose(mul(s, transpose(rg, n, n), n), n, n) : mulT(rg, s, n);
+    }
 
     static double[] transpose(double[] a, int rows, int cols) {
         double[] t = new double[a.length];
