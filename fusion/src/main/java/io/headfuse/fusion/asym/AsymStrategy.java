@@ -68,6 +68,9 @@ public final class AsymStrategy implements FusionStrategy {
 
         public Settings withSearch(AsymOptions.Search s) { return new Settings(objective, similarity, s, seed, restarts, align, leastSquares, coupled, weighted); }
 
+        /** Starts of the swap search (the first is the contiguous grouping): fewer is faster and may find worse groups. */
+        public Settings withRestarts(int r) { return new Settings(objective, similarity, search, seed, r, align, leastSquares, coupled, weighted); }
+
         /** The similarity actually used: the chosen one, or CKA when aligning and cosine otherwise. */
         public HeadSimilarity effectiveSimilarity() { return similarity != null ? similarity : align ? new LinearCka() : new Cosine(); }
 
