@@ -96,6 +96,50 @@ final class Dense {
         return out;
     }
 
+    /**
+     * A^-1 B for a symmetric positive definite A (n x n, its lower triangle read) and B (n x c), by Cholesky
+     * A = L L^T and two triangular solves run a row of B at a time; null when a pivot is not positive (A not
+     * positive definite to working precision).
+     */
+    static double[] choleskySolve(double[] a, double[] b, int n, int c) {
+        double[] l = new double[n * n];
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j <= i; j++) {
+                double s = a[i * n + j];
+                for (int k = 0; k < j; k++) s -= l[i * n + k] * l[j * n + k];
+                if (i == j) {
+                    if (!(s > 0)) return null;
+                    l[i * n + i] = Math.sqrt(s);
+                } else {
+                    l[i * n + j] = s / l[j * n + j];
+                }
+            }
+        double[] x = b.clone();
+        // L Y = B, row by row: row i of Y is (B_i - sum_{k<i} L_ik Y_k) / L_ii.
+        for (int i = 0; i < n; i++) {
+            int xi = i * c;
+            for (int k = 0; k < i; k++) {
+                double f = l[i * n + k];
+                int xk = k * c;
+                for (int j = 0; j < c; j++) x[xi + j] -= f * x[xk + j];
+            }
+            double inv = 1 / l[i * n + i];
+            for (int j = 0; j < c; j++) x[xi + j] *= inv;
+        }
+        // L^T X = Y, from the last row up.
+        for (int i = n - 1; i >= 0; i--) {
+            int xi = i * c;
+            for (int k = i + 1; k < n; k++) {
+                double f = l[k * n + i];
+                int xk = k * c;
+                for (int j = 0; j < c; j++) x[xi + j] -= f * x[xk + j];
+            }
+            double inv = 1 / l[i * n + i];
+            for (int j = 0; j < c; j++) x[xi + j] *= inv;
+        }
+        return x;
+    }
+
     static double trace(double[] a, int n) {
         double t = 0;
         for (int i = 0; i < n; i++) t += a[i * n + i];
