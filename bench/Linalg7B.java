@@ -20,11 +20,14 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * What the asym kv 8 conversion of bench/SyntheticCheckpoint's Llama-2-7B shapes (hidden 4096, 32 heads of 128)
  * asks of the linear algebra, per layer: the Linalg calls (operation and sizes, count, seconds) of the head
- * statistics and of pricing one group, and how many groups the swap search prices. Weights are made as
- * SyntheticCheckpoint makes them (a 1 MiB block of bf16 N(0, 0.02^2) values repeated, so every head is the same);
- * the input moment is a random full-rank one (B B^T / 512 + 0.1 I, B 4096 x 512 Gaussian) with a small mean.
+ * statistics and of pricing one group, how many groups the swap search prices, and the projected whole
+ * conversion (32 layers, K and V) on N cores. Weights are bf16-rounded N(0, 0.02^2) values drawn independently
+ * for every entry, so heads differ as a real model's do (alignment and pooling do real work); --identical makes
+ * them as SyntheticCheckpoint does (a 1 MiB block repeated, every head the same). The input moment is a random
+ * full-rank one (B B^T / 512 + 0.1 I, B hidden x 512 Gaussian) with a small mean.
  *
- * usage: java -cp <fusion classpath> bench/Linalg7B.java [hidden heads kv]   (HEADFUSE_LINALG picks the backend)
+ * usage: java -cp <fusion classpath> bench/Linalg7B.java [hidden heads kv] [--cores N] [--restarts R] [--identical]
+ *        (HEADFUSE_LINALG picks the backend; --cores: the machine projected to, default 16)
  */
 public class Linalg7B {
     record Key(String op, String shape) implements Comparable<Key> {
@@ -74,6 +77,13 @@ public class Linalg7B {
             return out;
         }
 
+        public Svd svd(double[] m, int n, double[] startVt) {
+            long t = System.nanoTime();
+            Svd out = inner.svd(m, n, startVt);
+            note("svd from a start", n + "x" + n, System.nanoTime() - t);
+            return out;
+        }
+
         synchronized void print(String title) {
             System.out.println(title);
             calls.forEach((k, v) -> System.out.printf("  %-10s %-24s %7d calls %9.3f s (%.2f ms each)%n", k.op(), k.shape(), v[0], v[1] / 1e9, v[1] / 1e6 / v[0]));
@@ -81,18 +91,37 @@ public class Linalg7B {
         }
     }
 
-    public static void main(String[] a) {
-        int hidden = a.length > 0 ? Integer.parseInt(a[0]) : 4096, heads = a.length > 1 ? Integer.parseInt(a[1]) : 32;
-        int kv = a.length > 2 ? Integer.parseInt(a[2]) : 8, d = hidden / heads;
+    public static void main(String[] args) {
+        java.util.List<String> a = new java.util.ArrayList<>();
+        int cores = 16, restarts = 0;
+        boolean identical = false;
+        for (int i = 0; i < args.length; i++)
+            switch (args[i]) {
+                case "--cores" -> cores = Integer.parseInt(args[++i]);
+                case "--restarts" -> restarts = Integer.parseInt(args[++i]);
+                case "--identical" -> identical = true;
+                default -> a.add(args[i]);
+            }
+        int hidden = a.size() > 0 ? Integer.parseInt(a.get(0)) : 4096, heads = a.size() > 1 ? Integer.parseInt(a.get(1)) : 32;
+        int kv = a.size() > 2 ? Integer.parseInt(a.get(2)) : 8, d = hidden / heads;
         Counting counting = new Counting(Linalg.backend());
         Linalg.install(counting);
-        // SyntheticCheckpoint's values: one 1 MiB block of bf16, repeated through every tensor.
         Random rnd = new Random(42);
-        float[] block = new float[1 << 19];
-        for (int i = 0; i < block.length; i++) block[i] = Floats.bf16ToFloat(Floats.floatToBf16((float) (rnd.nextGaussian() * 0.02)));
-        float[] wt = new float[hidden * hidden];
-        for (int i = 0; i < wt.length; i++) wt[i] = block[i % block.length];
-        LayerWeights w = new LayerWeights(wt, wt, wt, wt, hidden, heads, d);
+        float[][] proj = new float[4][];
+        if (identical) {
+            // SyntheticCheckpoint's values: one 1 MiB block of bf16, repeated through every tensor.
+            float[] block = new float[1 << 19];
+            for (int i = 0; i < block.length; i++) block[i] = Floats.bf16ToFloat(Floats.floatToBf16((float) (rnd.nextGaussian() * 0.02)));
+            float[] wt = new float[hidden * hidden];
+            for (int i = 0; i < wt.length; i++) wt[i] = block[i % block.length];
+            Arrays.fill(proj, wt);
+        } else {
+            for (int t = 0; t < 4; t++) {
+                proj[t] = new float[hidden * hidden];
+                for (int i = 0; i < proj[t].length; i++) proj[t][i] = Floats.bf16ToFloat(Floats.floatToBf16((float) (rnd.nextGaussian() * 0.02)));
+            }
+        }
+        LayerWeights w = new LayerWeights(proj[0], proj[1], proj[2], proj[3], hidden, heads, d);
         Random r = new Random(7);
         double[] b = new double[hidden * 512];
         for (int i = 0; i < b.length; i++) b[i] = r.nextGaussian();
@@ -108,14 +137,16 @@ public class Linalg7B {
                 cov[i * hidden + j] = m[i * hidden + j] - mu[i] * mu[j];
             }
         counting.calls.clear();
-        System.out.printf("backend %s, %d cores; hidden %d, %d heads of %d, kv %d%n", counting.name(), Runtime.getRuntime().availableProcessors(), hidden, heads, d, kv);
+        int here = Runtime.getRuntime().availableProcessors();
+        System.out.printf("backend %s, %d cores; hidden %d, %d heads of %d, kv %d; %s heads%n", counting.name(), here, hidden, heads, d, kv, identical ? "identical" : "distinct (random)");
 
         long t0 = System.nanoTime();
         HeadStats[] s = HeadStats.of(w, m, cov);
         double statsSeconds = (System.nanoTime() - t0) / 1e9;
-        counting.print(String.format("HeadStats.of: %.1f s (twice per layer: plan, then apply)", statsSeconds));
+        counting.print(String.format("HeadStats.of: %.1f s (once per layer: apply reuses plan's)", statsSeconds));
 
         AsymOptions o = AsymStrategy.Settings.defaults().options(kv);
+        if (restarts > 0) o = o.withRestarts(restarts);
         GroupFit.Method method = o.method();
         int[] members = new int[heads / kv];
         for (int i = 0; i < members.length; i++) members[i] = i * kv;
@@ -123,13 +154,22 @@ public class Linalg7B {
         GroupFit.fit(s[1], members, method);
         counting.calls.clear();
         int reps = 3;
-        t0 = System.nanoTime();
-        for (int i = 0; i < reps; i++) {
-            GroupFit.fit(s[0], members, method);
-            GroupFit.fit(s[1], members, method);
-        }
-        double groupSeconds = (System.nanoTime() - t0) / 1e9 / reps;
-        counting.print(String.format("pricing one group of %d (K and V, %s): %.3f s, single thread (%d repetitions)", members.length, o.describe(), groupSeconds, reps));
+        double[] kindSeconds = new double[2];
+        for (int i = 0; i < reps; i++)
+            for (int k = 0; k < 2; k++) {
+                long t = System.nanoTime();
+                GroupFit.fit(s[k], members, method);
+                kindSeconds[k] += (System.nanoTime() - t) / 1e9 / reps;
+            }
+        double groupSeconds = kindSeconds[0] + kindSeconds[1];
+        counting.print(String.format("pricing one group of %d (K and V, %s): %.3f s (K %.3f, V %.3f), single thread (%d repetitions)",
+                members.length, o.describe(), groupSeconds, kindSeconds[0], kindSeconds[1], reps));
+        // V's first alignment per head pair is computed once a layer (the warm-up above primed this group's pairs).
+        long t1 = System.nanoTime();
+        for (int j = 1; j <= 4; j++) Linalg.svd(s[1].moment()[0][j], d);
+        double pairSeconds = heads * (heads - 1) / 2 * (System.nanoTime() - t1) / 1e9 / 4;
+        counting.calls.clear();
+        System.out.printf("V's first polar factor of all %d head pairs: %.1f s a layer, single thread%n", heads * (heads - 1) / 2, pairSeconds);
 
         // How many distinct groups the swap search prices: identical heads (this checkpoint: every swap is a tie, so
         // each start is one pass), and a cost with real descents (random pairwise dissimilarity).
@@ -138,11 +178,15 @@ public class Linalg7B {
         for (int i = 0; i < heads; i++) for (int j = 0; j < heads; j++) sim[i][j] = sim[j][i] = i == j ? 1 : r.nextDouble();
         long real = searched(heads, kv, GroupCost.dissimilarity(sim), o);
         System.out.printf("groups priced per layer (restarts %d): %d with identical heads, %d with a random cost%n", o.restarts(), same, real);
+        // Projection: the statistics run once per layer (apply reuses plan's) on every core (measured here on
+        // `here` cores, scaled linearly); the search prices its groups and the pairs' polar factors on every core
+        // (measured single-threaded, divided by the cores). Apply's 2 x kv group fits are left out (16 of thousands).
         for (long groups : new long[] {same, real})
-            for (int cores : new int[] {2, 16})
-                System.out.printf("estimate for 32 layers, %d groups a layer, %2d cores: %.0f s (stats %.0f s + search %.0f s)%n", groups, cores,
-                        32 * (2 * statsSeconds * Math.min(1.0, 2.0 / cores) + groups * groupSeconds / cores), 64 * statsSeconds * Math.min(1.0, 2.0 / cores),
-                        32 * groups * groupSeconds / cores);
+            for (int n : new int[] {here, cores}) {
+                double stats = 32 * statsSeconds * here / n, search = 32 * (groups * groupSeconds + pairSeconds) / n;
+                System.out.printf("projected, 32 layers, %5d groups a layer, %2d cores: %6.0f s (stats %.0f s + search %.0f s; %.1f s a layer)%n",
+                        groups, n, stats + search, stats, search, (stats + search) / 32);
+            }
     }
 
     static long searched(int heads, int kv, GroupCost cost, AsymOptions o) {

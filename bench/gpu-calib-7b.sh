@@ -5,7 +5,8 @@
 # memory (nvidia-smi, sampled twice a second; "n/a" without it). The synthetic model has no tokenizer: headfuse-mha-s's
 # (8192 ids, inside the 32000 of the vocabulary) is copied in, so the calibration text can be tokenized.
 #   usage: bench/gpu-calib-7b.sh TEXT [TOKENS]        (default 16384; SMALL=1: 4 layers)
-#   HEADFUSE, HEADFUSE_CP, SYNTH_ARGS, DEVICE: as in bench/gpu-decode-7b.sh; KV: kv heads (default 8)
+#   HEADFUSE, HEADFUSE_CP, SYNTH_ARGS, DEVICE: as in bench/gpu-decode-7b.sh; KV: kv heads (default 8);
+#   RESTARTS: starts of asym's swap search (--restarts; default the CLI's 8; bench/Linalg7B.java projects the time)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TEXT=$1; TOKENS=${2:-16384}
@@ -24,7 +25,7 @@ if command -v nvidia-smi >/dev/null; then
 fi
 t0=$(date +%s.%N)
 eval "$HEADFUSE" convert --model "$WORK/mha" --out "$WORK/asym8" --kv-heads "${KV:-8}" --strategy asym --calib "$TEXT" --calib-tokens "$TOKENS" \
-  --calib-device "$DEVICE" --calib-layerwise yes
+  --calib-device "$DEVICE" --calib-layerwise yes ${RESTARTS:+--restarts "$RESTARTS"}
 t1=$(date +%s.%N)
 [ -n "$POLL" ] && kill "$POLL" && wait "$POLL" 2>/dev/null
 peak=$( [ -s "$WORK/mem" ] && sort -g "$WORK/mem" | tail -1 | awk '{printf "%.1f GiB", $1 / 1024}' || echo n/a)

@@ -57,6 +57,10 @@ class CliOptionsTest {
         usageError(Cli.run("convert", "--out", out.toString(), "--kv-heads", "4", "--strategy", "asym"), "--strategy asym needs calibration text: --calib FILE");
         usageError(Cli.run("convert", "--out", out.toString(), "--kv-heads", "4", "--strategy", "asym", "--calib", "x.txt", "--align", "--no-align"),
                 "--align and --no-align contradict each other");
+        usageError(Cli.run("convert", "--out", out.toString(), "--kv-heads", "4", "--strategy", "asym", "--calib", "x.txt", "--restarts", "0"),
+                "--restarts must be a positive whole number, got 0");
+        usageError(Cli.run("convert", "--out", out.toString(), "--kv-heads", "4", "--strategy", "dha", "--calib", "x.txt", "--restarts", "2"),
+                "--restarts is an option of --strategy asym, not of dha");
         usageError(Cli.run("convert", "--out", out.toString(), "--kv-heads", "4", "--strategy", "dha", "--calib", "x.txt", "--no-lsq"),
                 "--no-lsq is an option of --strategy asym, not of dha");
         usageError(Cli.run("convert", "--out", out.toString(), "--kv-heads", "4", "--strategy", "dha", "--calib", "x.txt", "--difficulty", "guess"),

@@ -31,7 +31,9 @@ final class AsymFlags implements StrategyFlags {
                 valued("objective", "O", "reconstruction (error of the pooled head, default) or similarity (within-group similarity) (asym)"),
                 valued("similarity", "S", "head similarity of the similarity objective and the heatmaps: cka or cosine; default cka when aligning "
                         + "(the default), cosine with --no-align (asym)"),
-                valued("seed", "S", "seed of the grouping search (asym, default 0)"));
+                valued("seed", "S", "seed of the grouping search (asym, default 0)"),
+                valued("restarts", "N", "starts of the swap search, the first the contiguous grouping (asym, default "
+                        + AsymOptions.DEFAULT_RESTARTS + "; fewer is faster on many heads, see README Scale)"));
     }
 
     @Override
@@ -41,6 +43,9 @@ final class AsymFlags implements StrategyFlags {
         boolean lsq = onOff(cl, "lsq", "no-lsq", s.leastSquares());
         boolean coupled = onOff(cl, "coupled", "decoupled", s.coupled());
         s = s.with(align, lsq, coupled, Args.longValue(cl, "seed", s.seed()));
+        int restarts = Args.intValue(cl, "restarts", s.restarts());
+        if (restarts <= 0) throw new UsageException("--restarts must be a positive whole number, got " + cl.getOptionValue("restarts"));
+        s = s.withRestarts(restarts);
         String grouping = choice(cl, "grouping", "swaps", "ward");
         if (grouping != null) s = s.withSearch(AsymOptions.Search.valueOf(grouping.toUpperCase(Locale.ROOT)));
         String objective = choice(cl, "objective", "reconstruction", "similarity");

@@ -20,7 +20,7 @@ final class ConvertCommand implements Command {
 
     @Override public String name() { return "convert"; }
     @Override public String summary() { return "rewrite a checkpoint's K/V heads for fewer kv heads (GQA/MQA) and write an HF checkpoint"; }
-    @Override public String usage() { return "[--model IN] --out OUT --kv-heads N [--dtype bf16|f16|f32] [--shard-size SIZE] [--force] [--strategy mean | --strategy asym --calib FILE... [--calib-tokens N] [--calib-device D] [--calib-layerwise auto|yes|no] [--no-align] [--no-lsq] [--decoupled] [--grouping swaps|ward] [--objective O] [--similarity cka|cosine] [--seed S] | --strategy dha --calib FILE... [--calib-tokens N] [--calib-device D] [--calib-layerwise auto|yes|no] [--uniform] [--decoupled] [--difficulty loss|reconstruction] [--probe-tokens N] [--data FILE... [--tokens N] [--device cpu|gpu] [--fusion-seq N] [--fusion-batch N] [--fusion-lr X] [--operator-lr X] [--fusion-rho X] [--multiplier-every N]]]"; }
+    @Override public String usage() { return "[--model IN] --out OUT --kv-heads N [--dtype bf16|f16|f32] [--shard-size SIZE] [--force] [--strategy mean | --strategy asym --calib FILE... [--calib-tokens N] [--calib-device D] [--calib-layerwise auto|yes|no] [--no-align] [--no-lsq] [--decoupled] [--grouping swaps|ward] [--objective O] [--similarity cka|cosine] [--seed S] [--restarts N] | --strategy dha --calib FILE... [--calib-tokens N] [--calib-device D] [--calib-layerwise auto|yes|no] [--uniform] [--decoupled] [--difficulty loss|reconstruction] [--probe-tokens N] [--data FILE... [--tokens N] [--device cpu|gpu] [--fusion-seq N] [--fusion-batch N] [--fusion-lr X] [--operator-lr X] [--fusion-rho X] [--multiplier-every N]]]"; }
 
     @Override
     public Options options() {

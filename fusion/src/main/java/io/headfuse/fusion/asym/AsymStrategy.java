@@ -17,6 +17,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * AsymGQA: which heads share a kv head is chosen per layer, separately for K and V, from what the heads compute
@@ -68,6 +70,9 @@ public final class AsymStrategy implements FusionStrategy {
 
         public Settings withSearch(AsymOptions.Search s) { return new Settings(objective, similarity, s, seed, restarts, align, leastSquares, coupled, weighted); }
 
+        /** Starts of the swap search (the first is the contiguous grouping): fewer is faster and may find worse groups. */
+        public Settings withRestarts(int r) { return new Settings(objective, similarity, search, seed, r, align, leastSquares, coupled, weighted); }
+
         /** The similarity actually used: the chosen one, or CKA when aligning and cosine otherwise. */
         public HeadSimilarity effectiveSimilarity() { return similarity != null ? similarity : align ? new LinearCka() : new Cosine(); }
 
@@ -77,6 +82,16 @@ public final class AsymStrategy implements FusionStrategy {
     }
 
     private final Settings settings;
+    /**
+     * Each planned layer's statistics of its chosen groups ({@link HeadStats#within}), taken by apply when it folds
+     * the same checkpoint with the same calibration and groups: the hidden-size products (a 7B layer's largest
+     * cost after the search) then run once per layer, not twice. Bounded by a quarter of the heap; a layer not
+     * kept, or asked for again, is recomputed.
+     */
+    private final Map<Integer, Planned> planned = new ConcurrentHashMap<>();
+    private final AtomicLong plannedBytes = new AtomicLong();
+
+    private record Planned(Checkpoint in, CalibrationStats calibration, Grouping k, Grouping v, HeadStats kStats, HeadStats vStats, long bytes) {}
 
     public AsymStrategy() { this(Settings.defaults()); }
 
@@ -95,6 +110,8 @@ public final class AsymStrategy implements FusionStrategy {
         List<LayerPlan> layers = new ArrayList<>();
         List<Map<String, Object>> perLayer = new ArrayList<>();
         boolean calibrated = false;
+        planned.clear();
+        plannedBytes.set(0);
         for (int l = 0; l < c.numLayers(); l++) {
             long t0 = System.nanoTime();
             LayerWeights w = weights(in, l);
@@ -102,6 +119,7 @@ public final class AsymStrategy implements FusionStrategy {
             calibrated = x.calibrated();
             HeadStats[] kv = HeadStats.of(w, x.secondMoment(), x.covariance());
             LayerGroups g = GroupPlanner.plan(l, kv[0], kv[1], o);
+            keep(in, request.calibration(), l, g, kv);
             double seconds = (System.nanoTime() - t0) / 1e9;
             layers.add(new LayerPlan(l, g.k().allMembers(), g.v().allMembers(), seconds));
             perLayer.add(details(g, seconds));
@@ -113,6 +131,25 @@ public final class AsymStrategy implements FusionStrategy {
         if (!calibrated) details.put("calibration_note", "no calibration text: input moments taken as diag(input_layernorm^2)");
         details.put(LAYERS, perLayer);
         return new FusionPlan(NAME, c.numHeads(), request.kvHeads(), layers, details);
+    }
+
+    private void keep(Checkpoint in, CalibrationStats calibration, int layer, LayerGroups g, HeadStats[] kv) {
+        int d = kv[0].headDim();
+        long bytes = HeadStats.withinBytes(g.k(), d) + HeadStats.withinBytes(g.v(), d);
+        if (plannedBytes.addAndGet(bytes) > Runtime.getRuntime().maxMemory() / 4) {
+            plannedBytes.addAndGet(-bytes);
+            return;
+        }
+        planned.put(layer, new Planned(in, calibration, g.k(), g.v(), kv[0].within(g.k()), kv[1].within(g.v()), bytes));
+    }
+
+    /** The kept statistics of a layer if they are for this checkpoint, calibration and groups (given up either way). */
+    private HeadStats[] takePlanned(Checkpoint in, CalibrationStats calibration, int layer, LayerGroups groups) {
+        Planned p = planned.remove(layer);
+        if (p == null) return null;
+        plannedBytes.addAndGet(-p.bytes());
+        boolean same = p.in() == in && p.calibration() == calibration && p.k().equals(groups.k()) && p.v().equals(groups.v());
+        return same ? new HeadStats[] {p.kStats(), p.vStats()} : null;
     }
 
     private static Map<String, Object> details(LayerGroups g, double seconds) {
@@ -146,7 +183,7 @@ public final class AsymStrategy implements FusionStrategy {
             int[] order = groups.standard() && !gk.isContiguous() ? HeadPermutation.contiguousOrder(gk) : identity(n);
             kMaps[l] = HeadPermutation.map(gk.groupOf(), order);
             vMaps[l] = HeadPermutation.map(gv.groupOf(), order);
-            LazyLayer lazy = new LazyLayer(in, request.calibration(), l, groups, o);
+            LazyLayer lazy = new LazyLayer(in, request.calibration(), l, groups, o, takePlanned(in, request.calibration(), l, groups));
             out.put(LlamaNames.q(l), tensor(in, LlamaNames.q(l), new long[] {(long) n * d, hidden}, () -> lazy.get().q()));
             out.put(LlamaNames.k(l), tensor(in, LlamaNames.k(l), new long[] {(long) kv * d, hidden}, () -> lazy.get().k()));
             out.put(LlamaNames.v(l), tensor(in, LlamaNames.v(l), new long[] {(long) kv * d, hidden}, () -> lazy.get().v()));
@@ -171,10 +208,12 @@ public final class AsymStrategy implements FusionStrategy {
         private final int layer;
         private final LayerGroups groups;
         private final AsymOptions options;
+        private HeadStats[] kept;
         private FusedLayer fused;
         private int taken;
 
-        LazyLayer(Checkpoint in, CalibrationStats stats, int layer, LayerGroups groups, AsymOptions options) {
+        LazyLayer(Checkpoint in, CalibrationStats stats, int layer, LayerGroups groups, AsymOptions options, HeadStats[] kept) {
+            this.kept = kept;
             this.in = in;
             this.stats = stats;
             this.layer = layer;
@@ -186,8 +225,12 @@ public final class AsymStrategy implements FusionStrategy {
             FusedLayer f = fused;
             if (f == null) {
                 LayerWeights w = weights(in, layer);
-                InputMoments x = InputMoments.of(in, stats, layer);
-                HeadStats[] kv = HeadStats.of(w, x.secondMoment(), x.covariance());
+                HeadStats[] kv = kept;
+                kept = null;
+                if (kv == null) {
+                    InputMoments x = InputMoments.of(in, stats, layer);
+                    kv = HeadStats.of(w, x.secondMoment(), x.covariance());
+                }
                 f = fused = LayerFusion.apply(w, kv[0], kv[1], groups, options);
             }
             if (++taken >= 4) {

@@ -63,8 +63,15 @@ final class Dense {
     /** A B^T for square n x n: as A (B^T), whose row updates vectorise where the dot products of rows do not. */
     static double[] mulT(double[] a, double[] b, int n) { return mul(a, transpose(b, n, n), n); }
 
-    /** R G S^T: a block G_jk seen through the rotations of heads j and k. */
-    static double[] sandwich(double[] r, double[] g, double[] s, int n) { return mulT(mul(r, g, n), s, n); }
+    /**
+     * R G S^T: a block G_jk seen through the rotations of heads j and k. A mostly-zero S (RoPE-plane rotations)
+     * is applied from the left, as (S (R G)^T)^T, so both products skip its zeros; the sums are the same ones
+     * (two non-zero terms each), so the result is bit for bit that of the dense product.
+     */
+    static double[] sandwich(double[] r, double[] g, double[] s, int n) {
+        double[] rg = mul(r, g, n);
+        return mostlyZero(s, n * n) ? transpose(mul(s, transpose(rg, n, n), n), n, n) : mulT(rg, s, n);
+    }
 
     static double[] transpose(double[] a, int rows, int cols) {
         double[] t = new double[a.length];
@@ -87,6 +94,50 @@ final class Dense {
         double[] out = a.clone();
         for (int i = 0; i < out.length; i++) out[i] *= s;
         return out;
+    }
+
+    /**
+     * A^-1 B for a symmetric positive definite A (n x n, its lower triangle read) and B (n x c), by Cholesky
+     * A = L L^T and two triangular solves run a row of B at a time; null when a pivot is not positive (A not
+     * positive definite to working precision).
+     */
+    static double[] choleskySolve(double[] a, double[] b, int n, int c) {
+        double[] l = new double[n * n];
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j <= i; j++) {
+                double s = a[i * n + j];
+                for (int k = 0; k < j; k++) s -= l[i * n + k] * l[j * n + k];
+                if (i == j) {
+                    if (!(s > 0)) return null;
+                    l[i * n + i] = Math.sqrt(s);
+                } else {
+                    l[i * n + j] = s / l[j * n + j];
+                }
+            }
+        double[] x = b.clone();
+        // L Y = B, row by row: row i of Y is (B_i - sum_{k<i} L_ik Y_k) / L_ii.
+        for (int i = 0; i < n; i++) {
+            int xi = i * c;
+            for (int k = 0; k < i; k++) {
+                double f = l[i * n + k];
+                int xk = k * c;
+                for (int j = 0; j < c; j++) x[xi + j] -= f * x[xk + j];
+            }
+            double inv = 1 / l[i * n + i];
+            for (int j = 0; j < c; j++) x[xi + j] *= inv;
+        }
+        // L^T X = Y, from the last row up.
+        for (int i = n - 1; i >= 0; i--) {
+            int xi = i * c;
+            for (int k = i + 1; k < n; k++) {
+                double f = l[k * n + i];
+                int xk = k * c;
+                for (int j = 0; j < c; j++) x[xi + j] -= f * x[xk + j];
+            }
+            double inv = 1 / l[i * n + i];
+            for (int j = 0; j < c; j++) x[xi + j] *= inv;
+        }
+        return x;
     }
 
     static double trace(double[] a, int n) {

@@ -64,6 +64,25 @@ public record HeadStats(HeadKind kind, int heads, int headDim, double[][][] mome
         return out;
     }
 
+    /**
+     * What folding a layer with the given groups reads: the moment blocks within each group and every metric
+     * (the other blocks null, no centred blocks), the same arrays. Kept from plan to apply so the layer's
+     * hidden-size products are not computed twice.
+     */
+    public HeadStats within(Grouping g) {
+        double[][][] kept = new double[heads][heads][];
+        for (int i = 0; i < heads; i++)
+            for (int j = 0; j < heads; j++) if (g.groupOf(i) == g.groupOf(j)) kept[i][j] = moment[i][j];
+        return new HeadStats(kind, heads, headDim, kept, null, metric);
+    }
+
+    /** Bytes held by {@link #within}'s blocks (what keeping it costs). */
+    public static long withinBytes(Grouping g, int headDim) {
+        long blocks = g.heads();
+        for (int[] m : g.allMembers()) blocks += (long) m.length * m.length;
+        return blocks * headDim * headDim * Double.BYTES;
+    }
+
     /** The model's sensitivity to each head's signal: sum of tr(metric_i E[h_i h_i^T]), the error of dropping every head. */
     public double energy(boolean weighted) {
         double e = 0;

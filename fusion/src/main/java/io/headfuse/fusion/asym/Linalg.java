@@ -87,6 +87,9 @@ public final class Linalg {
 
     public static Svd svd(double[] m, int n) { return backend().svd(m, n); }
 
+    /** The SVD of M where {@code near} (may be null) is the SVD of a nearby matrix, for an iterative backend to start from. */
+    public static Svd svd(double[] m, int n, Svd near) { return near == null ? svd(m, n) : backend().svd(m, n, near.vt()); }
+
     /**
      * The orthogonal matrix nearest to M, U V^T for M = U S V^T: the Procrustes rotation Q maximising
      * tr(Q M^T). It may be a reflection (det -1); for folding into weights any orthogonal matrix will do.

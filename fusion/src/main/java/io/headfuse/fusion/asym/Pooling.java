@@ -37,7 +37,10 @@ public enum Pooling {
             for (int r = 0; r < d; r++) System.arraycopy(metrics[a], r * d, rhs, r * d * m + a * d, d);
             for (int r = 0; r < d; r++) rhs[r * d * m + a * d + r] += lambda / m;
         }
-        double[] sol = Linalg.solveSpd(sum, rhs, d, d * m, 0);
+        // sum + lambda I is positive definite (lambda > 0): Cholesky, a third of a d x d product, where the SVD
+        // route costs a Jacobi SVD; a pivot lost to round-off falls back to it.
+        double[] sol = Dense.choleskySolve(sum, rhs, d, d * m);
+        if (sol == null) sol = Linalg.solveSpd(sum, rhs, d, d * m, 0);
         for (int a = 0; a < m; a++) {
             c[a] = new double[d * d];
             for (int r = 0; r < d; r++) System.arraycopy(sol, r * d * m + a * d, c[a], r * d, d);

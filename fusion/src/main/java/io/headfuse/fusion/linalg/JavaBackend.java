@@ -31,6 +31,8 @@ public final class JavaBackend implements LinalgBackend {
 
     @Override public Svd svd(double[] m, int n) { return JacobiSvd.of(m, n); }
 
+    @Override public Svd svd(double[] m, int n, double[] startVt) { return JacobiSvd.of(m, n, startVt); }
+
     /** Relative asymmetry below which a matrix is taken as symmetric: rounding, not structure. */
     static final double SYMMETRY_SLACK = 1e-12;
 

@@ -21,4 +21,10 @@ public interface LinalgBackend {
 
     /** The SVD of a square n x n matrix, singular values descending. */
     Svd svd(double[] m, int n);
+
+    /**
+     * The SVD of M, given the right singular vectors {@code startVt} (row-major V^T) of a nearby matrix, which an
+     * iterative method may start from. By default ignored.
+     */
+    default Svd svd(double[] m, int n, double[] startVt) { return svd(m, n); }
 }

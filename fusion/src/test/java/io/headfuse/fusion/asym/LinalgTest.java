@@ -34,6 +34,23 @@ class LinalgTest {
         assertTrue(Dense.maxAbsDiff(b, Dense.mul(a, sol, n, n, 3)) < 1e-9);
     }
 
+    /** Pooling's Cholesky solve agrees with the SVD route it replaced, and refuses a matrix that is not definite. */
+    @Test void choleskySolveMatchesTheSvdSolve() {
+        int n = 128, c = 512;
+        double[] x = random(new Random(4), n * n);
+        double[] a = Dense.mulT(x, x, n);
+        for (int i = 0; i < n; i++) a[i * n + i] += 1e-3;
+        double[] b = random(new Random(5), n * c);
+        double[] chol = Dense.choleskySolve(a, b, n, c), svd = Linalg.solveSpd(a, b, n, c, 0);
+        double scale = 0;
+        for (double v : svd) scale = Math.max(scale, Math.abs(v));
+        assertTrue(Dense.maxAbsDiff(chol, svd) < 1e-9 * scale, "relative difference " + Dense.maxAbsDiff(chol, svd) / scale);
+        assertTrue(Dense.maxAbsDiff(b, Dense.mul(a, chol, n, n, c)) < 1e-9);
+        double[] indefinite = Dense.identity(3);
+        indefinite[8] = -1;
+        assertEquals(null, Dense.choleskySolve(indefinite, new double[3], 3, 1));
+    }
+
     @Test void largeProductsMatchLoops() {
         Random r = new Random(4);
         int rows = 5, cols = 9;

@@ -72,4 +72,33 @@ class RealWeightsTest {
                     }
         }
     }
+
+    /**
+     * apply after plan on the same strategy folds with the statistics the plan kept; a fresh strategy given the
+     * same plan recomputes them: the tensors are the same bit for bit, and a plan edited after the fact (other
+     * groups) is folded with recomputed statistics, not the kept ones.
+     */
+    @Test void applyReusesThePlansStatisticsExactly() throws Exception {
+        try (Checkpoint in = Checkpoints.open(Assets.model("headfuse-mha-s"))) {
+            FusionRequest req = FusionRequest.of(2);
+            AsymStrategy kept = new AsymStrategy();
+            FusionPlan plan = kept.plan(in, req);
+            FusionResult reused = kept.apply(in, plan, req);
+            FusionResult fresh = new AsymStrategy().apply(in, plan, req);
+            assertEquals(fresh.replacements().keySet(), reused.replacements().keySet());
+            for (String name : fresh.replacements().keySet())
+                assertTrue(java.util.Arrays.equals(fresh.replacements().get(name).toFloats(), reused.replacements().get(name).toFloats()), name);
+
+            // Layer 0 regrouped by hand: the kept statistics no longer match and are not used.
+            java.util.List<io.headfuse.fusion.LayerPlan> layers = new java.util.ArrayList<>(kept.plan(in, req).layers());
+            io.headfuse.fusion.LayerPlan l0 = layers.get(0);
+            int[][] other = {{0, 1, 2, 3}, {4, 5, 6, 7}};
+            if (java.util.Arrays.deepEquals(other, l0.kGroups())) other = new int[][] {{0, 2, 4, 6}, {1, 3, 5, 7}};
+            layers.set(0, new io.headfuse.fusion.LayerPlan(0, other, other, l0.seconds()));
+            FusionPlan edited = new FusionPlan(plan.strategy(), plan.heads(), plan.kvHeads(), layers, plan.details());
+            String k0 = "model.layers.0.self_attn.k_proj.weight";
+            assertTrue(java.util.Arrays.equals(new AsymStrategy().apply(in, edited, req).replacements().get(k0).toFloats(),
+                    kept.apply(in, edited, req).replacements().get(k0).toFloats()), "edited layer 0 folded from recomputed statistics");
+        }
+    }
 }
