@@ -5,7 +5,7 @@
 # budget with headfuse's default recipe; the moby-dick validation perplexity (window 1024) after each stage, the
 # per-layer K/V budgets chosen, and each stage's time. Run it in a device call after `. bench/gpu-env.sh`
 # (docs/gpu.md): it expects $HEADFUSE and $HF_DIR with headfuse-mha-m and text/.
-#   KV="2 4" FUSION=200000 TOTAL=400000 SEED=0 bench/gpu-dha.sh
+#   KV="2 4" FUSION=50000 TOTAL=400000 SEED=0 bench/gpu-dha.sh   (50,000 fusion tokens beat 100,000 and 200,000 at both N: README)
 # FUSION_FLAGS adds flags to `convert` (the learned-fusion settings, e.g. "--fusion-batch 4 --operator-lr 0.2"), and
 # TAG labels that variant's files and printed line, so one device call can try several:
 #   for v in "b1:" "b4:--fusion-batch 4"; do TAG=${v%%:*} FUSION_FLAGS=${v#*:} KV=2 bench/gpu-dha.sh; done
@@ -13,7 +13,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 : "${HEADFUSE:?source bench/gpu-env.sh first}" "${HF_DIR:?source bench/gpu-env.sh first}"
-KV=${KV:-2 4}; FUSION=${FUSION:-200000}; TOTAL=${TOTAL:-400000}; SEED=${SEED:-0}
+KV=${KV:-2 4}; FUSION=${FUSION:-50000}; TOTAL=${TOTAL:-400000}; SEED=${SEED:-0}
 FUSION_FLAGS=${FUSION_FLAGS:-}; TAG=${TAG:-}
 [[ $TAG =~ ^[A-Za-z0-9._-]*$ ]] || { echo "TAG '$TAG': use letters, digits, '.', '_' or '-' (it names files)"; exit 2; }
 S=${TAG:+-$TAG}   # suffix of this variant's file names (none without TAG)
