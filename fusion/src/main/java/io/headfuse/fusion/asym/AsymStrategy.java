@@ -1,8 +1,8 @@
 package io.headfuse.fusion.asym;
 
+import io.headfuse.fusion.LazyAttention;
 import io.headfuse.formats.Checkpoint;
 import io.headfuse.formats.CheckpointException;
-import io.headfuse.formats.ComputedTensor;
 import io.headfuse.formats.LlamaConfig;
 import io.headfuse.formats.LlamaNames;
 import io.headfuse.formats.TensorSource;
@@ -169,7 +169,7 @@ public final class AsymStrategy implements FusionStrategy {
     public FusionResult apply(Checkpoint in, FusionPlan plan, FusionRequest request) throws IOException {
         LlamaConfig c = check(in);
         AsymOptions o = settings.options(plan.kvHeads());
-        int n = c.numHeads(), d = c.headDim(), hidden = c.hiddenSize(), kv = plan.kvHeads();
+        int n = c.numHeads(), d = c.headDim(), kv = plan.kvHeads();
         Map<String, TensorSource> out = new LinkedHashMap<>();
         int[][] kMaps = new int[c.numLayers()][], vMaps = new int[c.numLayers()][];
         boolean standard = true;
@@ -183,62 +183,24 @@ public final class AsymStrategy implements FusionStrategy {
             int[] order = groups.standard() && !gk.isContiguous() ? HeadPermutation.contiguousOrder(gk) : identity(n);
             kMaps[l] = HeadPermutation.map(gk.groupOf(), order);
             vMaps[l] = HeadPermutation.map(gv.groupOf(), order);
-            LazyLayer lazy = new LazyLayer(in, request.calibration(), l, groups, o, takePlanned(in, request.calibration(), l, groups));
-            out.put(LlamaNames.q(l), tensor(in, LlamaNames.q(l), new long[] {(long) n * d, hidden}, () -> lazy.get().q()));
-            out.put(LlamaNames.k(l), tensor(in, LlamaNames.k(l), new long[] {(long) kv * d, hidden}, () -> lazy.get().k()));
-            out.put(LlamaNames.v(l), tensor(in, LlamaNames.v(l), new long[] {(long) kv * d, hidden}, () -> lazy.get().v()));
-            out.put(LlamaNames.o(l), tensor(in, LlamaNames.o(l), new long[] {hidden, (long) n * d}, () -> lazy.get().o()));
+            CalibrationStats calib = request.calibration();
+            // The statistics plan computed for these groups are used once, by the first computation; a recomputation
+            // (the writer asking again) derives them afresh.
+            HeadStats[][] kept = {takePlanned(in, calib, l, groups)};
+            LazyAttention.put(out, in, l, (long) kv * d, (long) kv * d, () -> {
+                LayerWeights w = weights(in, l);
+                HeadStats[] stats = kept[0];
+                kept[0] = null;
+                if (stats == null) {
+                    InputMoments x = InputMoments.of(in, calib, l);
+                    stats = HeadStats.of(w, x.secondMoment(), x.covariance());
+                }
+                return LayerFusion.apply(w, stats[0], stats[1], groups, o);
+            });
         }
         LlamaConfig config = c.withKvHeads(kv);
         if (!standard) config = config.withHeadMaps(kMaps, vMaps);
         return new FusionResult(config, out, plan);
-    }
-
-    private static TensorSource tensor(Checkpoint in, String name, long[] shape, ComputedTensor.Compute compute) throws IOException {
-        return new ComputedTensor(name, in.tensor(name).dtype(), shape, compute);
-    }
-
-    /**
-     * One layer's fused weights, computed when the writer first asks for any of its four tensors and dropped
-     * once all four have been taken (asked again, it recomputes), so only a layer or so is ever on the heap.
-     */
-    private static final class LazyLayer {
-        private final Checkpoint in;
-        private final CalibrationStats stats;
-        private final int layer;
-        private final LayerGroups groups;
-        private final AsymOptions options;
-        private HeadStats[] kept;
-        private FusedLayer fused;
-        private int taken;
-
-        LazyLayer(Checkpoint in, CalibrationStats stats, int layer, LayerGroups groups, AsymOptions options, HeadStats[] kept) {
-            this.kept = kept;
-            this.in = in;
-            this.stats = stats;
-            this.layer = layer;
-            this.groups = groups;
-            this.options = options;
-        }
-
-        synchronized FusedLayer get() throws IOException {
-            FusedLayer f = fused;
-            if (f == null) {
-                LayerWeights w = weights(in, layer);
-                HeadStats[] kv = kept;
-                kept = null;
-                if (kv == null) {
-                    InputMoments x = InputMoments.of(in, stats, layer);
-                    kv = HeadStats.of(w, x.secondMoment(), x.covariance());
-                }
-                f = fused = LayerFusion.apply(w, kv[0], kv[1], groups, options);
-            }
-            if (++taken >= 4) {
-                fused = null;
-                taken = 0;
-            }
-            return f;
-        }
     }
 
     /** Layer l's attention projections of an MHA checkpoint, widened to fp32. */

@@ -5,7 +5,7 @@ package io.headfuse.fusion.asym;
  * k_proj and v_proj hold {@code kvHeads} pooled heads, and the maps say which kv head each query head reads.
  * When {@link #standard()} the maps are transformers' contiguous ones and the layer is plain GQA.
  */
-public record FusedLayer(float[] q, float[] k, float[] v, float[] o, int[] kMap, int[] vMap, int[] queryOrder, int kvHeads) {
+public record FusedLayer(float[] q, float[] k, float[] v, float[] o, int[] kMap, int[] vMap, int[] queryOrder, int kvHeads) implements io.headfuse.fusion.LazyAttention.Projections {
 
     /** True when both maps are h -> h / (heads / kvHeads). */
     public boolean standard() {

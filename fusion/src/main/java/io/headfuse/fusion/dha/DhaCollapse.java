@@ -1,9 +1,8 @@
 package io.headfuse.fusion.dha;
 
+import io.headfuse.fusion.LazyAttention;
 import io.headfuse.formats.Checkpoint;
-import io.headfuse.formats.ComputedTensor;
 import io.headfuse.formats.LlamaConfig;
-import io.headfuse.formats.LlamaNames;
 import io.headfuse.formats.TensorSource;
 import io.headfuse.formats.calib.CalibrationStats;
 import io.headfuse.fusion.FusionPlan;
@@ -31,7 +30,7 @@ public final class DhaCollapse {
     private DhaCollapse() {}
 
     /** One collapsed layer: rotated q/o, pooled k [kGroups x d, hidden] and v [vGroups x d, hidden], and the groupings. */
-    public record CollapsedLayer(float[] q, float[] k, float[] v, float[] o, Grouping kGroups, Grouping vGroups) {}
+    public record CollapsedLayer(float[] q, float[] k, float[] v, float[] o, Grouping kGroups, Grouping vGroups) implements LazyAttention.Projections {}
 
     /** Collapses one layer's weights given its head statistics and groupings. */
     public static CollapsedLayer layer(LayerWeights w, HeadStats k, HeadStats v, Grouping gk, Grouping gv, GroupFit.Method method) {
@@ -64,57 +63,19 @@ public final class DhaCollapse {
         LlamaConfig c = AsymStrategy.check(in);
         if (plan.layers().size() != c.numLayers())
             throw new IllegalArgumentException("the plan covers " + plan.layers().size() + " layers, the model has " + c.numLayers());
-        int n = c.numHeads(), d = c.headDim(), hidden = c.hiddenSize();
+        int n = c.numHeads(), d = c.headDim();
         Map<String, TensorSource> out = new LinkedHashMap<>();
         for (LayerPlan lp : plan.layers()) {
             int l = lp.layer();
             Grouping gk = Grouping.of(lp.kGroups()), gv = Grouping.of(lp.vGroups());
             if (gk.heads() != n || gv.heads() != n) throw new IllegalArgumentException("layer " + l + " of the plan does not group " + n + " heads");
-            Lazy lazy = new Lazy(in, stats, l, gk, gv, method);
-            out.put(LlamaNames.q(l), tensor(in, LlamaNames.q(l), new long[] {(long) n * d, hidden}, () -> lazy.get().q()));
-            out.put(LlamaNames.k(l), tensor(in, LlamaNames.k(l), new long[] {(long) gk.groups() * d, hidden}, () -> lazy.get().k()));
-            out.put(LlamaNames.v(l), tensor(in, LlamaNames.v(l), new long[] {(long) gv.groups() * d, hidden}, () -> lazy.get().v()));
-            out.put(LlamaNames.o(l), tensor(in, LlamaNames.o(l), new long[] {hidden, (long) n * d}, () -> lazy.get().o()));
+            LazyAttention.put(out, in, l, (long) gk.groups() * d, (long) gv.groups() * d, () -> {
+                LayerWeights w = AsymStrategy.weights(in, l);
+                InputMoments x = InputMoments.of(in, stats, l);
+                HeadStats[] kv = HeadStats.of(w, x.secondMoment(), x.covariance());
+                return layer(w, kv[0], kv[1], gk, gv, method);
+            });
         }
         return new FusionResult(config(c, plan), out, plan);
-    }
-
-    private static TensorSource tensor(Checkpoint in, String name, long[] shape, ComputedTensor.Compute compute) throws IOException {
-        return new ComputedTensor(name, in.tensor(name).dtype(), shape, compute);
-    }
-
-    /** A layer collapsed on first use and dropped once its four tensors are taken, so about one layer is on the heap. */
-    private static final class Lazy {
-        private final Checkpoint in;
-        private final CalibrationStats stats;
-        private final int layer;
-        private final Grouping gk, gv;
-        private final GroupFit.Method method;
-        private CollapsedLayer done;
-        private int taken;
-
-        Lazy(Checkpoint in, CalibrationStats stats, int layer, Grouping gk, Grouping gv, GroupFit.Method method) {
-            this.in = in;
-            this.stats = stats;
-            this.layer = layer;
-            this.gk = gk;
-            this.gv = gv;
-            this.method = method;
-        }
-
-        synchronized CollapsedLayer get() throws IOException {
-            CollapsedLayer f = done;
-            if (f == null) {
-                LayerWeights w = AsymStrategy.weights(in, layer);
-                InputMoments x = InputMoments.of(in, stats, layer);
-                HeadStats[] kv = HeadStats.of(w, x.secondMoment(), x.covariance());
-                f = done = layer(w, kv[0], kv[1], gk, gv, method);
-            }
-            if (++taken >= 4) {
-                done = null;
-                taken = 0;
-            }
-            return f;
-        }
     }
 }
