@@ -1,0 +1,157 @@
+package io.headfuse.fusion.linalg;
+
+/**
+ * The orthogonal polar factor U V^T of a square M = U S V^T by the scaled Newton iteration
+ * X <- (z X + X^-T / z) / 2 from X = M (Higham, Functions of Matrices, ch. 8): each step maps every singular value
+ * s to (z s + 1 / (z s)) / 2 and leaves the singular vectors alone, so the iterates converge to U V^T, quadratically
+ * once the singular values are near 1. The scale z = (|X^-1|_1 |X^-1|_inf / (|X|_1 |X|_inf))^(1/4) balances the
+ * largest and the smallest singular value ((1, inf)-norm scaling: on these matrices a step fewer than the Frobenius
+ * norm's, whose sums the bulk of the spectrum dominates) until the step is small, then z = 1 for the quadratic end
+ * game.
+ *
+ * <p>Why not the SVD: one step costs one Gauss-Jordan inversion (n^3 multiply-adds in row updates that vectorise),
+ * and the cross-statistics that V's alignment factors (condition numbers 10 to 10^4 at head size 128) take 6 to 8
+ * steps, about 2.5 ms at n = 128, where one-sided Jacobi needs 8 ms from a warm start (several sweeps of n^2 / 2
+ * column rotations) and U V^T one more product.
+ *
+ * <p>Where the answer would differ from the SVD's by more than round-off, none is given: a matrix whose estimated
+ * condition number is over {@link #MAX_CONDITION} (its polar factor is then ill-determined, and the SVD's
+ * completion of a rank-deficient U is what callers have had), a pivot of zero, or no convergence in
+ * {@link #MAX_STEPS} steps. The caller then takes the SVD route.
+ */
+final class NewtonPolar {
+    /**
+     * |M|_F |M^-1|_F above which the SVD is used instead. The two routes differ by about eps times the condition
+     * number (both are backward stable, and the polar factor moves by |dM| / s_min); on random 128 x 128 matrices
+     * by 4e-14 at condition 1e4 and 2e-11 at 1e7, the limit. The cross-statistics alignment factors stay below 1e5.
+     */
+    static final double MAX_CONDITION = 1e7;
+    /** Scaled Newton takes about 10 steps even near condition 1e16 (it took 6 to 8 here); the rest is margin. */
+    static final int MAX_STEPS = 20;
+    /** Relative step below which scaling is switched off: z is within ~1e-4 of 1 by then and only slows the end. */
+    private static final double UNSCALED_BELOW = 1e-2;
+    /**
+     * Absolute step (Frobenius) at which the next iterate is already converged: near U V^T each singular value's
+     * error e becomes e^2 / (2 (1 + e)), so the iterate just computed, one step past a change of 1e-7, is within
+     * ~5e-15 of U V^T; the step that would confirm it is skipped.
+     */
+    private static final double CONVERGED_STEP = 1e-7;
+
+    private NewtonPolar() {}
+
+    /** U V^T for the n x n row-major M; null where the SVD must decide (see the class comment). */
+    static double[] of(double[] m, int n) {
+        // Rows as arrays of their own: the row updates below then vectorise (on one flat array C2 cannot tell
+        // the row being updated from the pivot row, and the inversion runs 2.5x slower).
+        double[][] x = new double[n][n], inv = new double[n][n];
+        for (int i = 0; i < n; i++) System.arraycopy(m, i * n, x[i], 0, n);
+        int[] perm = new int[n];
+        double[] row = new double[n];
+        boolean scaled = true;
+        for (int step = 0; step < MAX_STEPS; step++) {
+            // X^-T as the inverse of X^T, so the step below combines rows with rows.
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j < n; j++) inv[j][i] = x[i][j];
+            if (!invert(inv, n, perm, row)) return null;
+            double z = 1;
+            if (scaled) {
+                double xs = norm1(x) * normInf(x), is = norm1(inv) * normInf(inv);
+                if (step == 0 && !(frobenius(x) * frobenius(inv) <= MAX_CONDITION)) return null;
+                z = Math.pow(is / xs, 0.25);
+            }
+            double half = 0.5 * z, halfInv = 0.5 / z, change = 0, size = 0;
+            for (int i = 0; i < n; i++) {
+                double[] xi = x[i], yi = inv[i];
+                for (int j = 0; j < n; j++) {
+                    double v = half * xi[j] + halfInv * yi[j];
+                    double dv = v - xi[j];
+                    change += dv * dv;
+                    size += v * v;
+                    xi[j] = v;
+                }
+            }
+            change = Math.sqrt(change);
+            if (!Double.isFinite(change)) return null;
+            if (!scaled && change <= CONVERGED_STEP) {
+                double[] out = new double[n * n];
+                for (int i = 0; i < n; i++) System.arraycopy(x[i], 0, out, i * n, n);
+                return out;
+            }
+            if (change <= UNSCALED_BELOW * Math.sqrt(size)) scaled = false;
+        }
+        return null;
+    }
+
+    /**
+     * A^-1 in place (rows of A) by Gauss-Jordan elimination with partial pivoting; false when a pivot is zero or
+     * not finite. Rows are swapped as references and the swaps undone on the columns at the end
+     * ((P A)^-1 P = A^-1).
+     */
+    static boolean invert(double[][] a, int n, int[] perm, double[] row) {
+        for (int i = 0; i < n; i++) perm[i] = i;
+        for (int k = 0; k < n; k++) {
+            int p = k;
+            double best = Math.abs(a[k][k]);
+            for (int i = k + 1; i < n; i++) {
+                double v = Math.abs(a[i][k]);
+                if (v > best) {
+                    best = v;
+                    p = i;
+                }
+            }
+            if (!(best > 0) || !Double.isFinite(best)) return false;
+            if (p != k) {
+                double[] t = a[k];
+                a[k] = a[p];
+                a[p] = t;
+                int ti = perm[k];
+                perm[k] = perm[p];
+                perm[p] = ti;
+            }
+            double[] ak = a[k];
+            double pivotInv = 1 / ak[k];
+            ak[k] = 1;
+            for (int j = 0; j < n; j++) ak[j] *= pivotInv;
+            for (int i = 0; i < n; i++) {
+                double[] ai = a[i];
+                double f = ai[k];
+                if (i == k || f == 0) continue;
+                ai[k] = 0;
+                for (int j = 0; j < n; j++) ai[j] -= f * ak[j];
+            }
+        }
+        for (double[] ai : a) {
+            for (int j = 0; j < n; j++) row[perm[j]] = ai[j];
+            System.arraycopy(row, 0, ai, 0, n);
+        }
+        return true;
+    }
+
+    private static double frobenius(double[][] a) {
+        double s = 0;
+        for (double[] r : a)
+            for (double v : r) s += v * v;
+        return Math.sqrt(s);
+    }
+
+    /** Largest column sum of |a_ij|. */
+    private static double norm1(double[][] a) {
+        double[] col = new double[a.length];
+        for (double[] r : a)
+            for (int j = 0; j < r.length; j++) col[j] += Math.abs(r[j]);
+        double m = 0;
+        for (double v : col) m = Math.max(m, v);
+        return m;
+    }
+
+    /** Largest row sum of |a_ij|. */
+    private static double normInf(double[][] a) {
+        double m = 0;
+        for (double[] r : a) {
+            double s = 0;
+            for (double v : r) s += Math.abs(v);
+            m = Math.max(m, s);
+        }
+        return m;
+    }
+}
