@@ -56,7 +56,7 @@ public final class Alignment {
         return kind == HeadKind.V ? Linalg.polar(m, d) : ropePlanes(m, d);
     }
 
-    /** Per layer's V statistics (weakly, so a layer's entries go with its statistics): pair i * heads + j's polar factor. */
+    /** Per layer's V statistics (weakly, so a layer's entries go with its statistics): pair i * heads + j's polar. */
     private static final Map<HeadStats, Map<Integer, double[]>> PAIRS = Collections.synchronizedMap(new WeakHashMap<>());
 
     private static double[] pairPolar(HeadStats s, int i, int j) {
