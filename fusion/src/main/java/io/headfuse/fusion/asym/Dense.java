@@ -120,30 +120,35 @@ final class Dense {
                     l[i * n + j] = s / l[j * n + j];
                 }
             }
-        double[] x = b.clone();
+        // Rows of X as arrays of their own: the row updates vectorise (on offsets into one flat array they do
+        // not, C2 cannot tell the updated row from the one read); the same operations, so the same bits.
+        double[][] x = new double[n][];
+        for (int i = 0; i < n; i++) x[i] = java.util.Arrays.copyOfRange(b, i * c, i * c + c);
         // L Y = B, row by row: row i of Y is (B_i - sum_{k<i} L_ik Y_k) / L_ii.
         for (int i = 0; i < n; i++) {
-            int xi = i * c;
+            double[] xi = x[i];
             for (int k = 0; k < i; k++) {
                 double f = l[i * n + k];
-                int xk = k * c;
-                for (int j = 0; j < c; j++) x[xi + j] -= f * x[xk + j];
+                double[] xk = x[k];
+                for (int j = 0; j < c; j++) xi[j] -= f * xk[j];
             }
             double inv = 1 / l[i * n + i];
-            for (int j = 0; j < c; j++) x[xi + j] *= inv;
+            for (int j = 0; j < c; j++) xi[j] *= inv;
         }
         // L^T X = Y, from the last row up.
         for (int i = n - 1; i >= 0; i--) {
-            int xi = i * c;
+            double[] xi = x[i];
             for (int k = i + 1; k < n; k++) {
                 double f = l[k * n + i];
-                int xk = k * c;
-                for (int j = 0; j < c; j++) x[xi + j] -= f * x[xk + j];
+                double[] xk = x[k];
+                for (int j = 0; j < c; j++) xi[j] -= f * xk[j];
             }
             double inv = 1 / l[i * n + i];
-            for (int j = 0; j < c; j++) x[xi + j] *= inv;
+            for (int j = 0; j < c; j++) xi[j] *= inv;
         }
-        return x;
+        double[] out = new double[n * c];
+        for (int i = 0; i < n; i++) System.arraycopy(x[i], 0, out, i * c, c);
+        return out;
     }
 
     static double trace(double[] a, int n) {
