@@ -153,7 +153,7 @@ public class Linalg7B {
         GroupFit.fit(s[0], members, method); // warm-up
         GroupFit.fit(s[1], members, method);
         counting.calls.clear();
-        int reps = 3;
+        int reps = 10; // K alone is ~0.02 s: fewer repetitions left it at the mercy of a compilation or a GC pause
         double[] kindSeconds = new double[2];
         for (int i = 0; i < reps; i++)
             for (int k = 0; k < 2; k++) {
