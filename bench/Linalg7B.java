@@ -77,10 +77,10 @@ public class Linalg7B {
             return out;
         }
 
-        public Svd svd(double[] m, int n, double[] startVt) {
+        public double[] polar(double[] m, int n) {
             long t = System.nanoTime();
-            Svd out = inner.svd(m, n, startVt);
-            note("svd from a start", n + "x" + n, System.nanoTime() - t);
+            double[] out = inner.polar(m, n);
+            note("polar", n + "x" + n, System.nanoTime() - t);
             return out;
         }
 
@@ -153,7 +153,7 @@ public class Linalg7B {
         GroupFit.fit(s[0], members, method); // warm-up
         GroupFit.fit(s[1], members, method);
         counting.calls.clear();
-        int reps = 3;
+        int reps = 10; // K alone is ~0.02 s: fewer repetitions left it at the mercy of a compilation or a GC pause
         double[] kindSeconds = new double[2];
         for (int i = 0; i < reps; i++)
             for (int k = 0; k < 2; k++) {
@@ -166,7 +166,7 @@ public class Linalg7B {
                 members.length, o.describe(), groupSeconds, kindSeconds[0], kindSeconds[1], reps));
         // V's first alignment per head pair is computed once a layer (the warm-up above primed this group's pairs).
         long t1 = System.nanoTime();
-        for (int j = 1; j <= 4; j++) Linalg.svd(s[1].moment()[0][j], d);
+        for (int j = 1; j <= 4; j++) Linalg.polar(s[1].moment()[0][j], d);
         double pairSeconds = heads * (heads - 1) / 2 * (System.nanoTime() - t1) / 1e9 / 4;
         counting.calls.clear();
         System.out.printf("V's first polar factor of all %d head pairs: %.1f s a layer, single thread%n", heads * (heads - 1) / 2, pairSeconds);

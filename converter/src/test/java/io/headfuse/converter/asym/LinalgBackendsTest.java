@@ -37,6 +37,8 @@ class LinalgBackendsTest {
     static LayerWeights w;
     static double[] moment, covariance;
     static HeadStats[] stats;
+    /** Every layer's V statistics (the calibration of all layers, kept for the polar-factor check). */
+    static final List<HeadStats> V_LAYERS = new ArrayList<>();
     /** The largest relative difference seen per kind of check, printed at the end (the numbers the report quotes). */
     static final java.util.Map<String, Double> WORST = new java.util.concurrent.ConcurrentSkipListMap<>();
 
@@ -51,11 +53,13 @@ class LinalgBackendsTest {
             CalibrationStats s = b.calibrate(Assets.text("sotu/sotu-1790-2021.txt"), 4096);
             moment = s.secondMoment(LAYER);
             covariance = s.covariance(LAYER);
+            try (Checkpoint in = Checkpoints.open(Assets.model("headfuse-mha-m"))) {
+                w = AsymStrategy.weights(in, LAYER);
+                for (int l = 0; l < s.layers(); l++)
+                    V_LAYERS.add(HeadStats.of(AsymStrategy.weights(in, l), s.secondMoment(l), s.covariance(l))[1]);
+            }
         } finally {
             b.close();
-        }
-        try (Checkpoint in = Checkpoints.open(Assets.model("headfuse-mha-m"))) {
-            w = AsymStrategy.weights(in, LAYER);
         }
         stats = HeadStats.of(w, moment, covariance);
     }
@@ -161,6 +165,53 @@ class LinalgBackendsTest {
             for (int i = 0; i < n; i++) System.arraycopy(stats[1].metric()[0], (i % w.headDim()) * w.headDim(), rhs, i * 2 * n + n, Math.min(n, w.headDim()));
             assertClose(with(nd4j, () -> Linalg.solveSpd(gram, rhs, n, 2 * n, 1e-4)), with(JAVA, () -> Linalg.solveSpd(gram, rhs, n, 2 * n, 1e-4)), 1e-9, "solveSpd");
         }
+    }
+
+    /**
+     * The plain-Java backend's polar factors (Newton's iteration) against U V^T from Jacobi's SVD and from LAPACK's,
+     * on what V's alignment factors in every layer of headfuse-mha-m: each ordered pair's cross-statistic (the first
+     * alignment) and the cross-statistics of the alignment rounds of three groups of four, recorded as alignment
+     * asks for them. Entries of an orthogonal matrix are at most 1: the bound is absolute.
+     */
+    @Test void newtonPolarFactorsMatchTheSvdsOnRealCrossStatistics() {
+        List<double[]> asked = new ArrayList<>();
+        LinalgBackend recording = new LinalgBackend() {
+            @Override public String name() { return "recording java"; }
+            @Override public double[] mul(double[] a, double[] b, int r, int k, int c) { return JAVA.mul(a, b, r, k, c); }
+            @Override public double[] congruence(float[] f, int r, int c, double[] m) { return JAVA.congruence(f, r, c, m); }
+            @Override public double[] gram(float[] a, int r, int c) { return JAVA.gram(a, r, c); }
+            @Override public Svd svd(double[] m, int n) { return JAVA.svd(m, n); }
+            @Override public double[] polar(double[] m, int n) {
+                asked.add(m.clone());
+                return JAVA.polar(m, n);
+            }
+        };
+        int d = w.headDim();
+        for (HeadStats v : V_LAYERS) {
+            for (int i = 0; i < v.heads(); i++)
+                for (int j = 0; j < v.heads(); j++)
+                    if (i != j) asked.add(v.moment()[i][j]);
+            for (int[] group : new int[][] {{0, 1, 2, 3}, {4, 5, 6, 7}, {0, 2, 5, 7}})
+                with(recording, () -> io.headfuse.fusion.asym.Alignment.rotations(v, group, io.headfuse.fusion.asym.Alignment.DEFAULT_ROUNDS));
+        }
+        assertTrue(asked.size() > V_LAYERS.size() * 56, asked.size() + " matrices");
+        double[] worst = new double[2];
+        double worstCondition = 0;
+        for (double[] m : asked) {
+            double[] newton = JAVA.polar(m, d);
+            for (int b = 0; b < 2; b++) {
+                LinalgBackend backend = b == 0 ? JAVA : nd4j;
+                Svd svd = backend.svd(m, d);
+                double[] ref = svd.polar();
+                double diff = 0;
+                for (int i = 0; i < ref.length; i++) diff = Math.max(diff, Math.abs(ref[i] - newton[i]));
+                worst[b] = Math.max(worst[b], diff);
+                worstCondition = Math.max(worstCondition, svd.s()[0] / svd.s()[d - 1]);
+                assertTrue(diff <= 1e-10, "max |newton - " + backend.name() + " U V^T| = " + diff);
+            }
+        }
+        System.out.printf("newton polar on %d cross-statistics of %d layers (condition up to %.3g): max |diff| %.2e to Jacobi's U V^T, %.2e to LAPACK's%n",
+                asked.size(), V_LAYERS.size(), worstCondition, worst[0], worst[1]);
     }
 
     @Test void headStatisticsAreTheSameOnEitherBackend() {

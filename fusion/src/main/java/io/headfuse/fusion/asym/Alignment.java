@@ -1,6 +1,5 @@
 package io.headfuse.fusion.asym;
 
-import io.headfuse.fusion.linalg.Svd;
 import java.util.Collections;
 import java.util.Map;
 import java.util.WeakHashMap;
@@ -36,26 +35,16 @@ public final class Alignment {
         for (int a = 0; a < m; a++) r[a] = Dense.identity(d);
         if (m == 1) return r;
         double[][][] g = s.moment();
-        // V's polar factors keep their SVDs: a member's cross-statistic changes little from round to round, and
-        // the next SVD starts from the last one's right singular vectors (plain Java: fewer Jacobi sweeps).
-        Svd[] last = new Svd[m];
-        for (int a = 1; a < m; a++) {
-            if (s.kind() == HeadKind.V) {
-                // The first alignment depends on the pair (reference, member) alone: the swap search meets each
-                // pair in many candidate groups, so its polar factor is computed once per layer.
-                PairPolar pp = pairPolar(s, members[0], members[a]);
-                r[a] = pp.polar();
-                last[a] = pp.svd();
-            } else {
-                r[a] = ropePlanes(g[members[0]][members[a]], d);
-            }
-        }
+        for (int a = 1; a < m; a++)
+            // V's first alignment depends on the pair (reference, member) alone: the swap search meets each pair in
+            // many candidate groups, so its polar factor is computed once per layer.
+            r[a] = s.kind() == HeadKind.V ? pairPolar(s, members[0], members[a]) : ropePlanes(g[members[0]][members[a]], d);
         for (int round = 0; round < rounds; round++) {
             double[][] next = new double[m][];
             for (int a = 0; a < m; a++) {
                 double[] cross = new double[d * d];
                 for (int b = 0; b < m; b++) Dense.addInto(cross, Dense.mul(r[b], g[members[b]][members[a]], d), 1.0 / m);
-                next[a] = best(s.kind(), cross, d, last, a);
+                next[a] = best(s.kind(), cross, d);
             }
             r = next;
         }
@@ -67,31 +56,19 @@ public final class Alignment {
         return kind == HeadKind.V ? Linalg.polar(m, d) : ropePlanes(m, d);
     }
 
-    /** The polar factor of a pair's cross-moment and the right singular vectors it came with (U is not kept). */
-    private record PairPolar(double[] polar, Svd svd) {}
+    /** Per layer's V statistics (weakly, so a layer's entries go with its statistics): pair i * heads + j's polar. */
+    private static final Map<HeadStats, Map<Integer, double[]>> PAIRS = Collections.synchronizedMap(new WeakHashMap<>());
 
-    /** Per layer's V statistics (weakly, so a layer's entries go with its statistics), pair i * heads + j. */
-    private static final Map<HeadStats, Map<Integer, PairPolar>> PAIRS = Collections.synchronizedMap(new WeakHashMap<>());
-
-    private static PairPolar pairPolar(HeadStats s, int i, int j) {
-        Map<Integer, PairPolar> pairs = PAIRS.computeIfAbsent(s, k -> new ConcurrentHashMap<>());
+    private static double[] pairPolar(HeadStats s, int i, int j) {
+        Map<Integer, double[]> pairs = PAIRS.computeIfAbsent(s, k -> new ConcurrentHashMap<>());
         int key = i * s.heads() + j;
-        PairPolar pp = pairs.get(key);
-        if (pp == null) {
-            int d = s.headDim();
-            Svd svd = Linalg.svd(s.moment()[i][j], d);
-            pp = new PairPolar(Dense.mul(svd.u(), svd.vt(), d), new Svd(null, null, svd.vt()));
-            pairs.putIfAbsent(key, pp);
+        double[] q = pairs.get(key);
+        if (q == null) {
+            q = Linalg.polar(s.moment()[i][j], s.headDim());
+            double[] raced = pairs.putIfAbsent(key, q);
+            if (raced != null) q = raced;
         }
-        return pp;
-    }
-
-    /** {@link #best}, remembering (and starting from) member a's last SVD for V. */
-    private static double[] best(HeadKind kind, double[] m, int d, Svd[] last, int a) {
-        if (kind != HeadKind.V) return ropePlanes(m, d);
-        Svd svd = Linalg.svd(m, d, last[a]);
-        last[a] = svd;
-        return Dense.mul(svd.u(), svd.vt(), d);
+        return q;
     }
 
     /** Block rotation in the RoPE planes (p, p + d/2), each angle maximising its plane's share of tr(R M^T). */

@@ -87,17 +87,12 @@ public final class Linalg {
 
     public static Svd svd(double[] m, int n) { return backend().svd(m, n); }
 
-    /** The SVD of M where {@code near} (may be null) is the SVD of a nearby matrix, for an iterative backend to start from. */
-    public static Svd svd(double[] m, int n, Svd near) { return near == null ? svd(m, n) : backend().svd(m, n, near.vt()); }
-
     /**
      * The orthogonal matrix nearest to M, U V^T for M = U S V^T: the Procrustes rotation Q maximising
      * tr(Q M^T). It may be a reflection (det -1); for folding into weights any orthogonal matrix will do.
+     * The backend's: from the SVD (ND4J) or by Newton's iteration (plain Java), equal up to round-off.
      */
-    public static double[] polar(double[] m, int n) {
-        Svd svd = svd(m, n);
-        return Dense.mul(svd.u(), svd.vt(), n);
-    }
+    public static double[] polar(double[] m, int n) { return backend().polar(m, n); }
 
     /**
      * A^-1 B for a symmetric positive semi-definite A (n x n) and B (n x c), regularised: singular values below

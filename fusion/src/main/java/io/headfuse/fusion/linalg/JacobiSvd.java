@@ -26,28 +26,6 @@ final class JacobiSvd {
         return sweep(at, vt, n);
     }
 
-    /**
-     * The same SVD started from the right singular vectors {@code start} (row-major V^T) of a nearby matrix:
-     * the sweeps run on the columns of M V and accumulate onto V, so when V nearly diagonalises M^T M already
-     * (the alignment rounds realign to a mean that moves less each round) they converge in fewer sweeps. The
-     * stopping test is the same (every pair of columns orthogonal to working precision), so the result is an SVD
-     * of M to the same accuracy, whatever the start.
-     */
-    static Svd of(double[] m, int n, double[] start) {
-        double[][] at = new double[n][n], vt = new double[n][n];
-        for (int j = 0; j < n; j++) {
-            System.arraycopy(start, j * n, vt[j], 0, n);
-            for (int i = 0; i < n; i++) at[j][i] = dot(m, i * n, vt[j], n);
-        }
-        return sweep(at, vt, n);
-    }
-
-    private static double dot(double[] m, int offset, double[] y, int n) {
-        double s = 0;
-        for (int k = 0; k < n; k++) s += m[offset + k] * y[k];
-        return s;
-    }
-
     private static Svd sweep(double[][] at, double[][] vt, int n) {
         double[] norm = new double[n];
         for (int sweep = 0; sweep < MAX_SWEEPS; sweep++) {

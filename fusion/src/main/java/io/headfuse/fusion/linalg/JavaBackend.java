@@ -2,7 +2,8 @@ package io.headfuse.fusion.linalg;
 
 /**
  * Plain Java, no native code: the backend wherever ND4J's native library is absent (the GPU bundle leaves its
- * 323 MB jar out). Products through {@link ParallelMatmul} on every core, SVDs by {@link JacobiSvd}.
+ * 323 MB jar out). Products through {@link ParallelMatmul} on every core, SVDs by {@link JacobiSvd}, polar
+ * factors by {@link NewtonPolar} (the SVD where it declines).
  */
 public final class JavaBackend implements LinalgBackend {
     @Override public String name() { return "java"; }
@@ -31,7 +32,10 @@ public final class JavaBackend implements LinalgBackend {
 
     @Override public Svd svd(double[] m, int n) { return JacobiSvd.of(m, n); }
 
-    @Override public Svd svd(double[] m, int n, double[] startVt) { return JacobiSvd.of(m, n, startVt); }
+    @Override public double[] polar(double[] m, int n) {
+        double[] q = NewtonPolar.of(m, n);
+        return q != null ? q : svd(m, n).polar();
+    }
 
     /** Relative asymmetry below which a matrix is taken as symmetric: rounding, not structure. */
     static final double SYMMETRY_SLACK = 1e-12;

@@ -23,8 +23,9 @@ public interface LinalgBackend {
     Svd svd(double[] m, int n);
 
     /**
-     * The SVD of M, given the right singular vectors {@code startVt} (row-major V^T) of a nearby matrix, which an
-     * iterative method may start from. By default ignored.
+     * The orthogonal polar factor U V^T of a square M = U S V^T: the rotation (or reflection) Q maximising
+     * tr(Q M^T), what Procrustes alignment asks for. By default from {@link #svd}; a backend may compute it
+     * another way that agrees with U V^T up to round-off.
      */
-    default Svd svd(double[] m, int n, double[] startVt) { return svd(m, n); }
+    default double[] polar(double[] m, int n) { return svd(m, n).polar(); }
 }

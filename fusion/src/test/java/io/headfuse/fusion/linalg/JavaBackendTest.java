@@ -3,6 +3,7 @@ package io.headfuse.fusion.linalg;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -98,5 +99,68 @@ class JavaBackendTest {
         Svd z = java.svd(zero, n);
         assertSvd(zero, z, n);
         assertEquals(0, z.s()[0]);
+    }
+
+    /** U S V^T for random orthogonal U, V and singular values spread geometrically from 1 to 1 / condition. */
+    static double[] withCondition(Random r, int n, double condition) {
+        JavaBackend java = new JavaBackend();
+        double[] u = java.svd(gaussian(r, n * n), n).u(), v = java.svd(gaussian(r, n * n), n).u();
+        for (int i = 0; i < n; i++)
+            for (int k = 0; k < n; k++) u[i * n + k] *= Math.pow(condition, -(double) k / (n - 1));
+        double[] vt = new double[n * n];
+        for (int i = 0; i < n; i++) for (int j = 0; j < n; j++) vt[j * n + i] = v[i * n + j];
+        return loops(u, vt, n, n, n);
+    }
+
+    static double maxAbsDiff(double[] a, double[] b) {
+        double m = 0;
+        for (int i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+        return m;
+    }
+
+    /**
+     * Newton's polar factor is the SVD's U V^T up to round-off (growing with the condition number as the factor's
+     * own sensitivity does), a reflection included; past {@link NewtonPolar#MAX_CONDITION}, and for a singular or
+     * zero matrix, it declines and the backend's polar is the SVD's bit for bit.
+     */
+    @Test void newtonPolarFactorMatchesTheSvdsOrDeclines() {
+        Random r = new Random(13);
+        int n = 128;
+        double[] conditions = {1, 10, 1e3, 1e5, 1e6};
+        double[] within = {1e-13, 1e-13, 1e-13, 1e-11, 1e-10};
+        for (int c = 0; c < conditions.length; c++) {
+            double[] m = withCondition(r, n, conditions[c]);
+            for (int i = 0; i < m.length; i++) m[i] *= 3e-4; // the scale of a moment block: the iteration's first step rescales
+            double[] newton = NewtonPolar.of(m, n), svd = java.svd(m, n).polar();
+            assertTrue(newton != null, "declined at condition " + conditions[c]);
+            double diff = maxAbsDiff(newton, svd);
+            assertTrue(diff < within[c], "condition " + conditions[c] + ": max |newton - svd| " + diff);
+            assertTrue(maxAbsDiff(loops(newton, transpose(newton, n), n, n, n), identity(n)) < 1e-13, "Q Q^T = I");
+            double[] polar = java.polar(m, n);
+            assertTrue(Arrays.equals(newton, polar), "the backend's polar is Newton's");
+        }
+        // A reflection (det -1) stays one: Newton does not pick the nearest rotation instead.
+        double[] reflect = withCondition(r, n, 5);
+        for (int j = 0; j < n; j++) reflect[j] = -reflect[j];
+        assertTrue(maxAbsDiff(NewtonPolar.of(reflect, n), java.svd(reflect, n).polar()) < 1e-13);
+        // Too ill-conditioned, rank-deficient, zero: declined, and the SVD's factor (with its completion) is used.
+        double[] ill = withCondition(r, n, 1e9);
+        double[] low = loops(gaussian(r, n * 3), gaussian(r, 3 * n), n, 3, n);
+        for (double[] m : new double[][] {ill, low, new double[n * n]}) {
+            assertEquals(null, NewtonPolar.of(m, n));
+            assertTrue(Arrays.equals(java.svd(m, n).polar(), java.polar(m, n)));
+        }
+    }
+
+    static double[] transpose(double[] a, int n) {
+        double[] t = new double[n * n];
+        for (int i = 0; i < n; i++) for (int j = 0; j < n; j++) t[j * n + i] = a[i * n + j];
+        return t;
+    }
+
+    static double[] identity(int n) {
+        double[] a = new double[n * n];
+        for (int i = 0; i < n; i++) a[i * n + i] = 1;
+        return a;
     }
 }
