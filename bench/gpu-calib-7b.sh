@@ -7,6 +7,8 @@
 #   usage: bench/gpu-calib-7b.sh TEXT [TOKENS]        (default 16384; SMALL=1: 4 layers)
 #   HEADFUSE, HEADFUSE_CP, SYNTH_ARGS, DEVICE: as in bench/gpu-decode-7b.sh; KV: kv heads (default 8);
 #   RESTARTS: starts of asym's swap search (--restarts; default the CLI's 8; bench/Linalg7B.java projects the time)
+#   HEADFUSE_LINALG: the head statistics' products; default torch on the GPU (float64 on libtorch, the SVDs in Java),
+#   java on the CPU (the GPU bundle has no ND4J)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TEXT=$1; TOKENS=${2:-16384}
@@ -18,6 +20,7 @@ POLL=""
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/headfuse-calib.XXXXXX"); trap '[ -n "$POLL" ] && kill "$POLL" 2>/dev/null; rm -rf "$WORK"' EXIT
 if [ "${SMALL:-0}" = 1 ]; then ARGS="4 4096 32 11008 32000"; else ARGS="${SYNTH_ARGS:-}"; fi
 DEVICE=${DEVICE:-gpu}
+if [ "$DEVICE" = cpu ]; then export HEADFUSE_LINALG=${HEADFUSE_LINALG:-auto}; else export HEADFUSE_LINALG=${HEADFUSE_LINALG:-torch}; fi
 ${SYNTH:-"$JAVA" -cp "$CP" bench/SyntheticCheckpoint.java} "$WORK/mha" $ARGS
 cp models/headfuse-mha-s/tokenizer.json models/headfuse-mha-s/tokenizer_config.json "$WORK/mha/"
 if command -v nvidia-smi >/dev/null; then

@@ -1,5 +1,8 @@
 package io.headfuse.fusion.linalg;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.ServiceLoader;
 import java.util.Locale;
 
 /**
@@ -39,10 +42,23 @@ public final class LinalgBackends {
                     why = " (ND4J unavailable: " + reason(e) + ")";
                 }
             }
-            default -> throw new IllegalArgumentException(ENV + "=" + setting + ": expected nd4j, java or auto");
+            default -> b = provided(setting);
         }
         System.err.println("headfuse: linear algebra on " + describe(b) + why);
         return b;
+    }
+
+    /**
+     * A backend another module provides through {@link ServiceLoader} under {@code name} (the converter's
+     * {@code torch}: products on libtorch, which the fusion module does not depend on).
+     */
+    static LinalgBackend provided(String name) {
+        List<String> names = new ArrayList<>();
+        for (LinalgBackend b : ServiceLoader.load(LinalgBackend.class)) {
+            if (b.name().equals(name)) return b;
+            names.add(b.name());
+        }
+        throw new IllegalArgumentException(ENV + "=" + name + ": expected nd4j, java, auto" + names.stream().map(n -> ", " + n).reduce("", String::concat));
     }
 
     /** The property, else the environment variable, else auto; lower case. */
@@ -64,7 +80,8 @@ public final class LinalgBackends {
     }
 
     static String describe(LinalgBackend b) {
-        return b instanceof JavaBackend ? "plain Java on " + threads() + " threads" : "ND4J (native BLAS and LAPACK)";
+        if (b instanceof JavaBackend) return "plain Java on " + threads() + " threads";
+        return b.name().equals("nd4j") ? "ND4J (native BLAS and LAPACK)" : b.toString();
     }
 
     private static int threads() { return java.util.concurrent.ForkJoinPool.getCommonPoolParallelism() + 1; }

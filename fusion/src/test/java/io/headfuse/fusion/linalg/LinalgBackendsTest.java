@@ -32,6 +32,6 @@ class LinalgBackendsTest {
 
     @Test void unknownValueIsRefusedWithTheChoices() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> with("cuda"));
-        assertEquals("HEADFUSE_LINALG=cuda: expected nd4j, java or auto", e.getMessage());
+        assertEquals("HEADFUSE_LINALG=cuda: expected nd4j, java, auto", e.getMessage());
     }
 }
