@@ -47,6 +47,11 @@ class CliOptionsTest {
         usageError(Cli.run("plan", "--kv-heads", "4", "--strategy", "kmeans"), "unknown strategy 'kmeans'");
     }
 
+    @Test void planRefusesLearnedFusionFlags() {
+        usageError(Cli.run("plan", "--kv-heads", "2", "--strategy", "dha", "--calib", "a.txt", "--data", "b.txt", "--fusion-seq", "128"),
+                "plan prints the groups and budgets without training: --data, --fusion-seq belong to convert");
+    }
+
     @Test void optionsOfAnotherStrategyAreRefused() {
         Path out = tmp.resolve("o");
         usageError(Cli.run("convert", "--out", out.toString(), "--kv-heads", "4", "--strategy", "mean", "--align", "--calib", "missing.txt"),

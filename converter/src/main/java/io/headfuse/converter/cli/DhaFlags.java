@@ -44,7 +44,7 @@ final class DhaFlags implements StrategyFlags {
     }
 
     /** The flags that tune learned fusion; each needs --data. */
-    private static final List<String> LEARNED = List.of("tokens", "device", "fusion-seq", "fusion-batch", "fusion-lr", "operator-lr", "fusion-rho",
+    static final List<String> LEARNED = List.of("tokens", "device", "fusion-seq", "fusion-batch", "fusion-lr", "operator-lr", "fusion-rho",
             "multiplier-every");
 
     private static Option fusion(String name, String arg, String desc) {
