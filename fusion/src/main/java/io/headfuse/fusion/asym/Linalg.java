@@ -44,7 +44,7 @@ public final class Linalg {
      * each head with itself. Costs the product W M alone, not the second hidden-size product.
      */
     public static double[][] congruenceDiagonal(float[] w, int r, int c, double[] m, int d) {
-        double[] wm = backend().mul(widen(w), m, r, c, c);
+        double[] wm = backend().mul(LinalgBackend.widen(w), m, r, c, c);
         double[][] out = new double[r / d][];
         IntStream.range(0, r / d).parallel().forEach(h -> {
             double[] block = new double[d * d];
@@ -116,11 +116,5 @@ public final class Linalg {
             for (int j = 0; j < c; j++) utb[i * c + j] *= inv;
         }
         return Dense.mul(Dense.transpose(svd.vt(), n, n), utb, n, n, c);
-    }
-
-    private static double[] widen(float[] a) {
-        double[] d = new double[a.length];
-        for (int i = 0; i < a.length; i++) d[i] = a[i];
-        return d;
     }
 }

@@ -19,14 +19,14 @@ public final class JavaBackend implements LinalgBackend {
      * the result by no more than that asymmetry does.
      */
     @Override public double[] congruence(float[] w, int r, int c, double[] m) {
-        double[] wd = ParallelMatmul.widen(w);
+        double[] wd = LinalgBackend.widen(w);
         double[] wm = ParallelMatmul.mul(wd, m, r, c, c);
         double[] wt = ParallelMatmul.transpose(wd, r, c);
         return symmetric(m, c) ? ParallelMatmul.mulSymmetric(wm, wt, r, c) : ParallelMatmul.mul(wm, wt, r, c, r);
     }
 
     @Override public double[] gram(float[] a, int r, int c) {
-        double[] ad = ParallelMatmul.widen(a);
+        double[] ad = LinalgBackend.widen(a);
         return ParallelMatmul.mulSymmetric(ParallelMatmul.transpose(ad, r, c), ad, c, r);
     }
 

@@ -28,4 +28,11 @@ public interface LinalgBackend {
      * another way that agrees with U V^T up to round-off.
      */
     default double[] polar(double[] m, int n) { return svd(m, n).polar(); }
+
+    /** fp32 weights as float64 (exact), as every backend and caller of the products reads them. */
+    static double[] widen(float[] a) {
+        double[] d = new double[a.length];
+        for (int i = 0; i < a.length; i++) d[i] = a[i];
+        return d;
+    }
 }

@@ -104,10 +104,4 @@ final class ParallelMatmul {
                     for (int j = j0; j < Math.min(cols, j0 + 32); j++) t[j * rows + i] = a[i * cols + j];
         return t;
     }
-
-    static double[] widen(float[] a) {
-        double[] d = new double[a.length];
-        for (int i = 0; i < a.length; i++) d[i] = a[i];
-        return d;
-    }
 }

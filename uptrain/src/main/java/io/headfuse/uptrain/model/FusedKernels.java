@@ -14,6 +14,7 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -29,7 +30,7 @@ import java.util.List;
  *       shapes is more than the kernel);</li>
  *   <li>grouped attention over a KV cache: the decode step's attention in one call, reading each kv head once;</li>
  *   <li>a whole decoder layer of a decode step (one position, inference): about thirty DJL and FFM calls become
- *       one, because at decoding's small shapes those calls, not the GPU, set the pace of a GQA model;</li>
+ *       one, which at decoding's small shapes are a large part of a GQA model's step;</li>
  *   <li>a matmul that reads a frozen fp16 weight as fp16 (inference and the frozen teacher with
  *       {@link WeightStorage#FP16}): half the bytes of the widened fp32 weight, which decoding reads every step;</li>
  *   <li>the optimiser step: global-norm clip with {@code _foreach_norm} and {@code _foreach_mul_}, then
@@ -178,12 +179,8 @@ public final class FusedKernels {
      */
     public NDArray decodeLayer(NDArray x, LayerWeights w, NDArray kCache, NDArray vCache, int pos, NDArray cos, NDArray sin,
                                int heads, double eps, float scale) {
-        NDArray[] all = {w.inputNorm(), w.q(), w.k(), w.v(), w.o(), w.qBias(), w.kBias(), w.vBias(), w.oBias(),
-                w.postNorm(), w.gate(), w.up(), w.down(), w.gateBias(), w.upBias(), w.downBias()};
-        long[] handles = new long[all.length];
-        for (int j = 0; j < all.length; j++) handles[j] = all[j] == null ? 0L : h(all[j]);
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment ws = arena.allocateFrom(ValueLayout.JAVA_LONG, handles);
+            MemorySegment ws = handles(arena, Arrays.asList(w.slots()));
             long out = (long) decodeLayer.invokeExact(h(x), ws, h(kCache), h(vCache), (long) pos, h(cos), h(sin), heads, eps, (double) scale);
             return result(x.getManager(), check(out));
         } catch (RuntimeException e) {
@@ -193,9 +190,10 @@ public final class FusedKernels {
         }
     }
 
+    /** The arrays' handles as a native int64 array, 0 for a null (an absent bias). */
     private static MemorySegment handles(Arena arena, List<NDArray> arrays) {
         long[] out = new long[arrays.size()];
-        for (int i = 0; i < out.length; i++) out[i] = h(arrays.get(i));
+        for (int i = 0; i < out.length; i++) out[i] = arrays.get(i) == null ? 0L : h(arrays.get(i));
         return arena.allocateFrom(ValueLayout.JAVA_LONG, out);
     }
 

@@ -28,11 +28,15 @@ public record LayerWeights(
         return new LayerWeights(inputNorm, q, k, v, o, qBias, kBias, vBias, oBias, postNorm, gate, up, down, gateBias, upBias, downBias);
     }
 
+    /** Every parameter in the record's order, null where absent (the order the fused decode layer reads them in). */
+    public NDArray[] slots() {
+        return new NDArray[] {inputNorm, q, k, v, o, qBias, kBias, vBias, oBias, postNorm, gate, up, down, gateBias, upBias, downBias};
+    }
+
     /** Every non-null parameter, in a fixed order. */
     public List<NDArray> all() {
         List<NDArray> out = new ArrayList<>();
-        for (NDArray a : new NDArray[] {inputNorm, q, k, v, o, qBias, kBias, vBias, oBias, postNorm, gate, up, down, gateBias, upBias, downBias})
-            if (a != null) out.add(a);
+        for (NDArray a : slots()) if (a != null) out.add(a);
         return out;
     }
 }

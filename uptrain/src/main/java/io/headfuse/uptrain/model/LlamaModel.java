@@ -43,7 +43,10 @@ public final class LlamaModel implements AutoCloseable {
     private final NDArray[] vIndex;
     /** Per layer, whether K and V share one head count and contiguous groups (GQA / MQA), so attention can skip the gather. */
     private final boolean[] grouped;
-    /** Per layer, whether the fused decode layer can run it: one K/V head count read in contiguous groups (GQA, MQA, MHA). */
+    /**
+     * Per layer, whether each query head's kv head follows from its index, so the fused kernels can attend over the
+     * cache without a gather: contiguous groups (GQA, MQA) or identity maps (MHA, where K and V counts are equal).
+     */
     private final boolean[] decodable;
     private final Rope rope;
     private final CausalMask mask;
@@ -70,7 +73,7 @@ public final class LlamaModel implements AutoCloseable {
                     && KvHeadMaps.isContiguous(maps.k(l), maps.kHeads(l)) && KvHeadMaps.isContiguous(maps.v(l), maps.vHeads(l));
         this.decodable = new boolean[layers];
         for (int l = 0; l < layers; l++)
-            decodable[l] = grouped[l] || (kIndex[l] == null && vIndex[l] == null && maps.kHeads(l) == maps.vHeads(l));
+            decodable[l] = grouped[l] || (kIndex[l] == null && vIndex[l] == null);
         this.rope = new Rope(manager, config.headDim(), config.ropeTheta(), config.maxPositions());
         this.mask = new CausalMask(manager, config.maxPositions());
         this.scale = (float) (1.0 / Math.sqrt(config.headDim()));
@@ -301,7 +304,7 @@ public final class LlamaModel implements AutoCloseable {
         FusedKernels fused = FusedKernels.get();
         // Decoding with the fused kernels, where each query head's kv head follows from its index (contiguous groups
         // or MHA): one call that reads each kv head's cache once; one query row (a step) needs no mask.
-        if (fused != null && cache != null && (grouped[l] || (kIndex[l] == null && vIndex[l] == null)))
+        if (fused != null && cache != null && decodable[l])
             return mergeHeads(fused.groupedAttention(q, k, v, t == 1 ? null : causal, scale), b, t);
         if (grouped[l] && fused == null) return groupedAttention(q, k, v, causal, b, t);
         // Query head i reads kv head map[i]: an index gather along the head axis (an exact copy).
