@@ -6,6 +6,7 @@ import io.headfuse.fusion.dha.DhaStrategy;
 import io.headfuse.fusion.dha.FusionRecipe;
 import java.util.List;
 import java.util.Locale;
+import java.util.stream.Stream;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
 
@@ -44,8 +45,14 @@ final class DhaFlags implements StrategyFlags {
     }
 
     /** The flags that tune learned fusion; each needs --data. */
-    static final List<String> LEARNED = List.of("tokens", "device", "fusion-seq", "fusion-batch", "fusion-lr", "operator-lr", "fusion-rho",
+    private static final List<String> LEARNED = List.of("tokens", "device", "fusion-seq", "fusion-batch", "fusion-lr", "operator-lr", "fusion-rho",
             "multiplier-every");
+
+    /** The learned-fusion flags {@code cl} gives, as "--name", with --data first when asked and given. */
+    static List<String> learnedFusionFlags(CommandLine cl, boolean withData) {
+        return Stream.concat(withData ? Stream.of("data") : Stream.empty(), LEARNED.stream())
+                .filter(cl::hasOption).map(f -> "--" + f).toList();
+    }
 
     private static Option fusion(String name, String arg, String desc) {
         return Option.builder().longOpt(name).hasArg().argName(arg).desc("dha: " + desc + "; needs --data").build();
@@ -63,7 +70,7 @@ final class DhaFlags implements StrategyFlags {
         o = o.withSeed(Args.longValue(cl, "seed", o.seed()));
         if (cl.hasOption("probe-tokens")) o = o.withProbeTokens(Args.intValue(cl, "probe-tokens", DhaOptions.DEFAULT_PROBE_TOKENS));
         String[] data = cl.getOptionValues("data");
-        List<String> given = LEARNED.stream().filter(cl::hasOption).map(f -> "--" + f).toList();
+        List<String> given = learnedFusionFlags(cl, false);
         if (data == null && !given.isEmpty())
             throw new UsageException(String.join(", ", given) + (given.size() == 1 ? " sets" : " set") + " up learned fusion, which needs --data FILE");
         if (data != null) {

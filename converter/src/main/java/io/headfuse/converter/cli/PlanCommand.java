@@ -35,8 +35,7 @@ final class PlanCommand implements Command {
     @Override
     public int run(CommandLine cl, PrintStream out) throws Exception {
         // plan shares convert's options, but it trains nothing: learned-fusion flags would be silently ignored.
-        List<String> training = java.util.stream.Stream.concat(java.util.stream.Stream.of("data"), DhaFlags.LEARNED.stream())
-                .filter(cl::hasOption).map(f -> "--" + f).toList();
+        List<String> training = DhaFlags.learnedFusionFlags(cl, true);
         if (!training.isEmpty())
             throw new UsageException("plan prints the groups and budgets without training: " + String.join(", ", training) + " belong to convert");
         Path png = cl.hasOption("png") ? Args.reportFile(cl, "png") : null;
