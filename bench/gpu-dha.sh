@@ -9,6 +9,9 @@
 # FUSION_FLAGS adds flags to `convert` (the learned-fusion settings, e.g. "--fusion-batch 4 --operator-lr 0.2"), and
 # TAG labels that variant's files and printed line, so one device call can try several:
 #   for v in "b1:" "b4:--fusion-batch 4"; do TAG=${v%%:*} FUSION_FLAGS=${v#*:} KV=2 bench/gpu-dha.sh; done
+# The targets are PyTorch's asym + uptrain at the same budget; for a same-call comparison run distill_ref.py in the
+# same device call (carry .gpu/students.tar.xz too, for the asym students):
+#   KV="2 4" bench/gpu-dha.sh; SECTIONS=check STUDENTS="asym2 asym4" SEEDS=0 bench/gpu-uptrain.sh
 # Writes logs and JSON to $OUT (device) or ./gpu-dha-out; prints every figure it reports.
 set -uo pipefail
 cd "$(dirname "$0")/.."
