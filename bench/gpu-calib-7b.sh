@@ -23,14 +23,19 @@ DEVICE=${DEVICE:-gpu}
 if [ "$DEVICE" = cpu ]; then export HEADFUSE_LINALG=${HEADFUSE_LINALG:-auto}; else export HEADFUSE_LINALG=${HEADFUSE_LINALG:-torch}; fi
 ${SYNTH:-"$JAVA" -cp "$CP" bench/SyntheticCheckpoint.java} "$WORK/mha" $ARGS
 cp models/headfuse-mha-s/tokenizer.json models/headfuse-mha-s/tokenizer_config.json "$WORK/mha/"
+# The memory samples and the conversion's log go to $OUT when there is one, so a run that the device call's limit
+# cuts short still says how far it got (per-phase lines) and its peak so far.
+MEM=${OUT:-$WORK}/calib-7b-gpu-mem.txt; LOG=${OUT:-$WORK}/calib-7b-convert.log
 if command -v nvidia-smi >/dev/null; then
-  (while :; do nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -i 0; sleep 0.5; done) >"$WORK/mem" 2>/dev/null & POLL=$!
+  (while :; do nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -i 0; sleep 0.5; done) >"$MEM" 2>/dev/null & POLL=$!
 fi
 t0=$(date +%s.%N)
 eval "$HEADFUSE" convert --model "$WORK/mha" --out "$WORK/asym8" --kv-heads "${KV:-8}" --strategy asym --calib "$TEXT" --calib-tokens "$TOKENS" \
-  --calib-device "$DEVICE" --calib-layerwise yes ${RESTARTS:+--restarts "$RESTARTS"}
+  --calib-device "$DEVICE" --calib-layerwise yes ${RESTARTS:+--restarts "$RESTARTS"} 2>&1 | tee "$LOG"
 t1=$(date +%s.%N)
-[ -n "$POLL" ] && kill "$POLL" && wait "$POLL" 2>/dev/null
-peak=$( [ -s "$WORK/mem" ] && sort -g "$WORK/mem" | tail -1 | awk '{printf "%.1f GiB", $1 / 1024}' || echo n/a)
+[ -n "$POLL" ] && { kill "$POLL"; wait "$POLL" 2>/dev/null || true; }   # wait reports the kill: not a failure
+peak=$( [ -s "$MEM" ] && sort -g "$MEM" | tail -1 | awk '{printf "%.1f GiB", $1 / 1024}' || echo n/a)
 awk -v a="$t0" -v b="$t1" -v p="$peak" -v n="$TOKENS" -v kv="${KV:-8}" -v d="$DEVICE" 'BEGIN { printf "asym kv %d of the synthetic checkpoint, %d calibration tokens, layer-wise on %s: %.0f s wall (conversion included), peak GPU memory %s\n", kv, n, d, b - a, p }'
 grep -o '"calib[^,]*' "$WORK/asym8/headfuse.json" 2>/dev/null || true
+[ -n "${OUT:-}" ] && cp "$WORK/asym8/headfuse.json" "$OUT/calib-7b-headfuse.json"   # per-layer plan seconds, groups, errors
+grep -E '^(calibrate|plan asym|convert):' "$LOG" | grep ' in ' || true   # the time of each phase

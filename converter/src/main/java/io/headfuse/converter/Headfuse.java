@@ -59,7 +59,7 @@ public final class Headfuse {
             strategy = DhaFusionTraining.attachIfNeeded(strategy, in.config(), progress);
             FusionRequest request = request(in, strategy, o, progress);
             strategy = DhaLossProbe.attachIfNeeded(strategy, in, request, o);
-            FusionResult result = strategy.apply(in, strategy.plan(in, request), request);
+            FusionResult result = strategy.apply(in, plan(strategy, in, request, progress), request);
             FusionPlan plan = result.plan();   // the strategy's plan, with what applying it learned (DHA's fusion log)
 
             DType before = in.storedDtype();
@@ -128,7 +128,21 @@ public final class Headfuse {
     public static FusionPlan plan(ConvertOptions o, FusionStrategy strategy, Progress progress) throws IOException {
         try (Checkpoint in = Checkpoints.open(o.model())) {
             FusionRequest request = request(in, strategy, o, progress);
-            return DhaLossProbe.attachIfNeeded(strategy, in, request, o).plan(in, request);
+            return plan(DhaLossProbe.attachIfNeeded(strategy, in, request, o), in, request, progress);
+        }
+    }
+
+    /**
+     * {@code strategy.plan} as a progress task of one unit per layer, for the strategies that search per layer
+     * (asym and DHA: minutes on a 7B, where a silent log would look hung); the request advances it.
+     */
+    private static FusionPlan plan(FusionStrategy strategy, Checkpoint in, FusionRequest request, Progress progress) throws IOException {
+        if (!strategy.needsCalibration()) return strategy.plan(in, request);
+        progress.start("plan " + strategy.name(), in.config().numLayers(), "layers", 1);
+        try {
+            return strategy.plan(in, request);
+        } finally {
+            progress.close();
         }
     }
 
@@ -145,7 +159,7 @@ public final class Headfuse {
         } else if (!o.calibFiles().isEmpty()) {
             throw new IllegalArgumentException("strategy " + strategy.name() + " uses no calibration text, but calibration files were given: " + o.calibFiles());
         }
-        return new FusionRequest(o.kvHeads(), stats);
+        return new FusionRequest(o.kvHeads(), stats, (layer, layers) -> progress.advance(1));
     }
 
     /** Input tensors in canonical order, each replaced where the strategy rewrote it, cast to the output dtype. */

@@ -13,6 +13,8 @@ import java.util.Map;
 final class UptrainProgress implements TrainListener, AutoCloseable {
     private final Progress bar;
     private final boolean lines;
+    /** A ConsoleProgress off a terminal prints lines of its own: this class's lines say more (loss, lr), so it is not fed. */
+    private final boolean feedBar;
     private int steps;
     private int from;
     private long startNanos;
@@ -22,6 +24,7 @@ final class UptrainProgress implements TrainListener, AutoCloseable {
     UptrainProgress(Progress bar) {
         this.bar = bar;
         this.lines = !(bar instanceof ConsoleProgress c && c.showing());
+        this.feedBar = !(bar instanceof ConsoleProgress c && !c.showing());
     }
 
     @Override public void started(int from, int steps, long tokensPerStep) {
@@ -30,13 +33,13 @@ final class UptrainProgress implements TrainListener, AutoCloseable {
         this.tokensPerStep = tokensPerStep;
         this.startNanos = System.nanoTime();
         this.nextLine = from + Math.max(1, steps / 10);
-        bar.start("uptrain", (steps - from) * tokensPerStep, "tok", 1);
+        if (feedBar) bar.start("uptrain", (steps - from) * tokensPerStep, "tok", 1);
     }
 
     @Override public void stepped(int step, long tokens, double lr, Double loss) {
-        bar.advance(tokensPerStep);
+        if (feedBar) bar.advance(tokensPerStep);
         String status = String.format("loss %s lr %.2e", loss == null ? "…" : String.format("%.4f", loss), lr);
-        if (loss != null) bar.message(status);
+        if (loss != null && feedBar) bar.message(status);
         if (lines && (step >= nextLine || step == steps) && loss != null) {
             double seconds = (System.nanoTime() - startNanos) / 1e9;
             double rate = (step - from) / seconds;

@@ -123,6 +123,7 @@ public final class AsymStrategy implements FusionStrategy {
             double seconds = (System.nanoTime() - t0) / 1e9;
             layers.add(new LayerPlan(l, g.k().allMembers(), g.v().allMembers(), seconds));
             perLayer.add(details(g, seconds));
+            request.progress().planned(l, c.numLayers());
         }
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("method", o.describe());

@@ -122,6 +122,7 @@ public final class DhaStrategy implements FusionStrategy {
             m.put("k_similarity", o.similarity().matrix(kv[0]));
             m.put("v_similarity", o.similarity().matrix(kv[1]));
             perLayer.add(m);
+            request.progress().planned(l, layers);
         }
         int total = (o.coupled() ? 1 : 2) * budget * layers;
         int[] counts = BudgetAllocator.allocate(costs, total, o.minHeads(), max);
