@@ -89,7 +89,8 @@ final class DhaFlags implements StrategyFlags {
     /** The learned-fusion recipe: the defaults, with each flag given replacing its value (validated by FusionRecipe). */
     private static FusionRecipe recipe(CommandLine cl) throws UsageException {
         FusionRecipe d = FusionRecipe.defaults();
-        return new FusionRecipe(Args.intValue(cl, "fusion-seq", d.seq()), Args.intValue(cl, "fusion-batch", d.batch()),
+        Integer seq = cl.hasOption("fusion-seq") ? Args.intValue(cl, "fusion-seq", 0) : null;   // left out: the default window, shrunk to a short model
+        return new FusionRecipe(seq, Args.intValue(cl, "fusion-batch", d.batch()),
                 Args.doubleValue(cl, "fusion-lr", d.lr()), Args.doubleValue(cl, "operator-lr", d.operatorLr()),
                 Args.doubleValue(cl, "fusion-rho", d.rho()), Args.intValue(cl, "multiplier-every", d.multiplierEvery()));
     }

@@ -71,7 +71,8 @@ class DhaFusionFlagsTest {
     /** Left out, the flags are the values the learned fusion used before they were options. */
     @Test void defaultsAreUnchanged() throws Exception {
         FusionRecipe r = parsed("--data", "a.txt").fusionRecipe();
-        assertEquals(new FusionRecipe(256, 1, 3e-4, 0.3, 4, 2), r);
+        assertEquals(new FusionRecipe(null, 1, 3e-4, 0.3, 4, 2), r);
+        assertEquals(256, r.window(512));
         assertEquals(r, DhaOptions.defaults().fusionRecipe());
         assertEquals(LearnedFusion.Settings.defaults(), DhaFusionTraining.settings(r));
     }
@@ -118,5 +119,7 @@ class DhaFusionFlagsTest {
         assertEquals(128, FusionRecipe.defaults().window(128));
         assertEquals(64, FusionRecipe.defaults().withSeq(64).window(128));
         assertThrows(IllegalArgumentException.class, () -> FusionRecipe.defaults().withSeq(200).window(128));
+        e = assertThrows(IllegalArgumentException.class, () -> FusionRecipe.defaults().withSeq(256).window(128));
+        assertEquals("--fusion-seq 256 is longer than the model's 128 positions", e.getMessage(), "256 given is a choice, not the default");
     }
 }

@@ -13,19 +13,20 @@ package io.headfuse.fusion.dha;
  * the same uptrain). The operators train at 0.3 (Adam moves each entry by about its lr a step: 0.1 merged too slowly,
  * 0.5 left them jittering around the merge), with rho 4 and the multipliers raised every 2 steps.
  *
- * @param seq             tokens per training window ({@code --fusion-seq})
+ * @param seq             tokens per training window ({@code --fusion-seq}); null for the default, {@link #DEFAULT_SEQ}
+ *                        or a shorter model's positions (a window the user chose is never shrunk: see {@link #window})
  * @param batch           windows per optimiser step ({@code --fusion-batch})
  * @param lr              peak learning rate of the model's weights ({@code --fusion-lr})
  * @param operatorLr      learning rate of the fusion operators, whose entries are O(1) ({@code --operator-lr})
  * @param rho             penalty weight of the augmented Lagrangian and step of the multiplier ascent ({@code --fusion-rho})
  * @param multiplierEvery optimiser steps between multiplier updates ({@code --multiplier-every})
  */
-public record FusionRecipe(int seq, int batch, double lr, double operatorLr, double rho, int multiplierEvery) {
+public record FusionRecipe(Integer seq, int batch, double lr, double operatorLr, double rho, int multiplierEvery) {
     public static final int DEFAULT_SEQ = 256, DEFAULT_BATCH = 1, DEFAULT_MULTIPLIER_EVERY = 2;
     public static final double DEFAULT_LR = 3e-4, DEFAULT_OPERATOR_LR = 0.3, DEFAULT_RHO = 4.0;
 
     public FusionRecipe {
-        if (seq < 2) throw new IllegalArgumentException("--fusion-seq must be at least 2 tokens, got " + seq);
+        if (seq != null && seq < 2) throw new IllegalArgumentException("--fusion-seq must be at least 2 tokens, got " + seq);
         if (batch < 1) throw new IllegalArgumentException("--fusion-batch must be at least 1 window, got " + batch);
         positive("--fusion-lr", lr);
         positive("--operator-lr", operatorLr);
@@ -37,9 +38,9 @@ public record FusionRecipe(int seq, int batch, double lr, double operatorLr, dou
         if (!(x > 0) || !Double.isFinite(x)) throw new IllegalArgumentException(flag + " must be a positive number, got " + x);
     }
 
-    /** 256-token windows, one a step, weights at 3e-4, operators at 0.3, rho 4, multipliers every 2 steps. */
+    /** 256-token windows (fewer on a shorter model), one a step, weights at 3e-4, operators at 0.3, rho 4, multipliers every 2 steps. */
     public static FusionRecipe defaults() {
-        return new FusionRecipe(DEFAULT_SEQ, DEFAULT_BATCH, DEFAULT_LR, DEFAULT_OPERATOR_LR, DEFAULT_RHO, DEFAULT_MULTIPLIER_EVERY);
+        return new FusionRecipe(null, DEFAULT_BATCH, DEFAULT_LR, DEFAULT_OPERATOR_LR, DEFAULT_RHO, DEFAULT_MULTIPLIER_EVERY);
     }
 
     /**
@@ -47,8 +48,8 @@ public record FusionRecipe(int seq, int batch, double lr, double operatorLr, dou
      * model's positions (as before these settings were options); a window chosen longer than them is refused.
      */
     public int window(int maxPositions) {
+        if (seq == null) return Math.min(DEFAULT_SEQ, maxPositions);
         if (seq <= maxPositions) return seq;
-        if (seq == DEFAULT_SEQ) return maxPositions;
         throw new IllegalArgumentException("--fusion-seq " + seq + " is longer than the model's " + maxPositions + " positions");
     }
 
@@ -60,7 +61,7 @@ public record FusionRecipe(int seq, int batch, double lr, double operatorLr, dou
                     + batch + " = " + (long) w * batch + " tokens)");
     }
 
-    public FusionRecipe withSeq(int n) { return new FusionRecipe(n, batch, lr, operatorLr, rho, multiplierEvery); }
+    public FusionRecipe withSeq(Integer n) { return new FusionRecipe(n, batch, lr, operatorLr, rho, multiplierEvery); }
 
     public FusionRecipe withBatch(int n) { return new FusionRecipe(seq, n, lr, operatorLr, rho, multiplierEvery); }
 
