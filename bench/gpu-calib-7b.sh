@@ -38,4 +38,4 @@ peak=$( [ -s "$MEM" ] && sort -g "$MEM" | tail -1 | awk '{printf "%.1f GiB", $1 
 awk -v a="$t0" -v b="$t1" -v p="$peak" -v n="$TOKENS" -v kv="${KV:-8}" -v d="$DEVICE" 'BEGIN { printf "asym kv %d of the synthetic checkpoint, %d calibration tokens, layer-wise on %s: %.0f s wall (conversion included), peak GPU memory %s\n", kv, n, d, b - a, p }'
 grep -o '"calib[^,]*' "$WORK/asym8/headfuse.json" 2>/dev/null || true
 [ -n "${OUT:-}" ] && cp "$WORK/asym8/headfuse.json" "$OUT/calib-7b-headfuse.json"   # per-layer plan seconds, groups, errors
-grep -E '^(calibrate|plan asym|convert):' "$LOG" | grep ' in ' || true   # the time of each phase
+grep -E '^(calibrate|plan asym|convert)[^:]*: [0-9,]+ [a-zA-Z]+ in ' "$LOG" || true   # the time of each phase

@@ -97,6 +97,6 @@ public final class ConsoleProgress implements Progress {
 
     private String rate(double perSecond) {
         double r = perSecond / unitSize;
-        return r >= 100 ? String.format("%,.0f", r) : String.format("%.2f", r);
+        return r >= 100 ? String.format("%,.0f", r) : String.format("%.3g", r);   // 3 digits: a slow phase (0.00375 layers/s) is not 0.00
     }
 }
