@@ -191,4 +191,20 @@ class CliErrorsTest {
         assertEquals(1, missing.exit());
         assertTrue(missing.err().contains("/nonexistent/model: no such file or folder"), missing.err());
     }
+
+    /** inspect reports KV bytes from the config, so a config its tensors contradict is refused, not described. */
+    @Test
+    void inspectRefusesAConfigTheTensorsContradict() throws IOException {
+        Path in = storiesCopy();
+        Path config = in.resolve("config.json");
+        Files.writeString(config, Files.readString(config).replace("\"num_key_value_heads\": 8", "\"num_key_value_heads\": 2"));
+        Map<String, String> before = Cli.hashes(in);
+        Cli r = Cli.run("inspect", in.toString());
+        assertEquals(1, r.exit(), r.out());
+        assertEquals(1, r.err().strip().lines().count(), "one line: " + r.err());
+        assertTrue(r.err().contains(in.resolve("model.safetensors").toString()) && r.err().contains("tensor model.layers.0.self_attn.k_proj.weight has shape [64, 64]")
+                && r.err().contains("the config implies [16, 64]"), r.err());
+        assertEquals("", r.out(), "nothing described");
+        assertEquals(before, Cli.hashes(in), "input untouched");
+    }
 }

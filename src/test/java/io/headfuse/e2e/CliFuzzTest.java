@@ -94,7 +94,7 @@ class CliFuzzTest {
             if (convert.exit() == 0) assertEquals(List.of(work.resolve("out")), left, what + ": only the output");
             else assertEquals(List.of(), left, what + ": nothing left behind: " + convert.err());
         }
-        // What convert can read, inspect can read (convert also checks every shape, so the converse need not hold).
+        // What convert can read, inspect can read (both check every shape; convert also checks its flags against the model, so the converse need not hold).
         if (convert.exit() == 0) assertEquals(0, inspect.exit(), what + ": convert read what inspect refused: " + inspect.err());
         if (convert.exit() == 0) accepted++;
         else refused++;

@@ -36,6 +36,7 @@ public final class Headfuse {
     /** Describes a checkpoint without converting it. */
     public static ModelInfo inspect(Path model) throws IOException {
         try (Checkpoint ckpt = Checkpoints.open(model)) {
+            LlamaShapes.validate(ckpt);   // the report is computed from the config: refuse one that its tensors contradict
             return ModelInfo.of(ckpt);
         }
     }
