@@ -32,11 +32,6 @@ public final class JavaBackend implements LinalgBackend {
 
     @Override public Svd svd(double[] m, int n) { return JacobiSvd.of(m, n); }
 
-    @Override public double[] polar(double[] m, int n) {
-        double[] q = NewtonPolar.of(m, n);
-        return q != null ? q : svd(m, n).polar();
-    }
-
     /** Relative asymmetry below which a matrix is taken as symmetric: rounding, not structure. */
     static final double SYMMETRY_SLACK = 1e-12;
 
