@@ -13,14 +13,28 @@ import java.util.zip.CRC32;
  * A tensor stored as one contiguous little-endian region of a file (safetensors data, an uncompressed zip
  * entry of a .pth, a llama2.c weight). Each {@link #bytes} call maps only this region into the caller's arena.
  *
- * <p>{@code crc}, when not null, is the CRC-32 the region must have (a zip entry's, for a tensor that is its whole
- * storage): it is checked every time the bytes are read, so a corrupt archive fails when it is used instead of
- * silently giving wrong weights, while opening the checkpoint still reads nothing.
+ * <p>{@code crc}, when not null, is a CRC-32 over a region of the file that holds this tensor's bytes (a zip
+ * entry's: the tensor's own bytes when it is its whole storage, the whole storage when it views part of one): it is
+ * checked every time the bytes are read, so a corrupt archive fails when it is used instead of silently giving wrong
+ * weights, while opening the checkpoint still reads nothing.
  */
-public record MappedTensor(String name, DType dtype, long[] shape, Path file, long offset, Integer crc) implements TensorSource {
+public record MappedTensor(String name, DType dtype, long[] shape, Path file, long offset, Crc crc) implements TensorSource {
     private static final long CRC_CHUNK = 1L << 30; // ByteBuffers are int-indexed
 
-    public MappedTensor { shape = shape.clone(); }
+    /** The CRC-32 {@code value} that the file's bytes [offset, offset + length) must have. */
+    public record Crc(long offset, long length, int value) {}
+
+    public MappedTensor {
+        shape = shape.clone();
+        if (crc != null && (offset < crc.offset() || offset - crc.offset() > crc.length() - byteSize(dtype, shape)))
+            throw new IllegalArgumentException("tensor " + name + ": its bytes lie outside the region its CRC covers");
+    }
+
+    private static long byteSize(DType dtype, long[] shape) {
+        long n = dtype.size();
+        for (long d : shape) n = Math.multiplyExact(n, d);
+        return n;
+    }
 
     public MappedTensor(String name, DType dtype, long[] shape, Path file, long offset) { this(name, dtype, shape, file, offset, null); }
 
@@ -32,9 +46,11 @@ public record MappedTensor(String name, DType dtype, long[] shape, Path file, lo
     @Override
     public MemorySegment bytes(Arena arena) throws IOException {
         try (FileChannel ch = open()) {
-            MemorySegment seg = ch.map(FileChannel.MapMode.READ_ONLY, offset, byteSize(), arena);
-            checkCrc(seg);
-            return seg;
+            if (crc == null) return ch.map(FileChannel.MapMode.READ_ONLY, offset, byteSize(), arena);
+            // The whole checked region is read (for a view of part of a storage, more than the tensor), then sliced.
+            MemorySegment region = ch.map(FileChannel.MapMode.READ_ONLY, crc.offset(), crc.length(), arena);
+            checkCrc(region);
+            return region.asSlice(offset - crc.offset(), byteSize());
         }
     }
 
@@ -53,9 +69,9 @@ public record MappedTensor(String name, DType dtype, long[] shape, Path file, lo
         if (crc == null) return;
         CRC32 c = new CRC32();
         for (long pos = 0; pos < seg.byteSize(); pos += CRC_CHUNK) c.update(seg.asSlice(pos, Math.min(CRC_CHUNK, seg.byteSize() - pos)).asByteBuffer());
-        if ((int) c.getValue() != crc)
+        if ((int) c.getValue() != crc.value())
             throw new CheckpointException(file, "tensor " + name + ": its bytes fail the CRC-32 check of their zip entry (stored "
-                    + Integer.toHexString(crc) + ", computed " + Long.toHexString(c.getValue()) + "): the file is corrupt");
+                    + Integer.toHexString(crc.value()) + ", computed " + Long.toHexString(c.getValue()) + "): the file is corrupt");
     }
 
     /**
@@ -66,7 +82,9 @@ public record MappedTensor(String name, DType dtype, long[] shape, Path file, lo
         InputFiles.requireRegularFile(file);
         FileChannel ch = FileChannel.open(file, StandardOpenOption.READ);
         long size = ch.size(), n = byteSize();
-        if (offset < 0 || offset > size || n > size - offset) {
+        // The CRC's region holds the tensor's bytes (checked at construction): where there is one, it is what is read.
+        long start = crc == null ? offset : crc.offset(), length = crc == null ? n : crc.length();
+        if (start < 0 || start > size || length > size - start) {
             ch.close();
             throw new CheckpointException(file, "tensor " + name + ": bytes [" + offset + ", " + (offset + n) + ") lie beyond the end of the file ("
                     + size + " bytes): truncated or changed since it was opened?");

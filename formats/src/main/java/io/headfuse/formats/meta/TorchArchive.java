@@ -84,8 +84,9 @@ public record TorchArchive(Path file, Map<String, MappedTensor> tensors) {
         if (end > storageNumel)
             throw new CheckpointException(file, where + "elements [" + ref.offset() + ", " + end + ") lie outside its storage 'data/" + s.key()
                     + "' of " + storageNumel + " " + s.dtype() + " elements");
-        // A tensor that is its whole storage (as torch.save writes every state dict entry) carries the entry's CRC.
-        Integer crc = ref.offset() == 0 && numel == storageNumel ? entry.crc() : null;
+        // The entry's CRC covers the whole storage: a tensor that is all of it (as torch.save writes every state dict
+        // entry) is checked on its own bytes; one that views part of it reads the whole storage to be checked.
+        MappedTensor.Crc crc = new MappedTensor.Crc(entry.dataOffset(), entry.size(), entry.crc());
         return new MappedTensor(name, s.dtype(), ref.shape(), file, entry.dataOffset() + ref.offset() * size, crc);
     }
 

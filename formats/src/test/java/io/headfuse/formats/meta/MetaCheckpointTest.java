@@ -163,6 +163,39 @@ class MetaCheckpointTest {
         assertTrue(e.getMessage().contains("tensor norm.weight: elements [2, 6) lie outside its storage 'data/0' of 4 F32 elements"), e.getMessage());
     }
 
+    /**
+     * A tensor that views part of a storage is checked against the storage's CRC too (the entry's CRC covers the
+     * whole storage): intact, it reads its own elements; a flipped byte anywhere in the storage fails the read.
+     */
+    @Test
+    void viewsOfPartOfAStorageAreCrcChecked() throws IOException {
+        Path pth = tmp.resolve("v.pth");
+        byte[] pkl = new Pickle().proto().op('}').op('(').str("norm.weight")
+                .tensor("FloatStorage", "0", 4, 2, new long[] {2}, new long[] {1}).op('u').op('.').bytes();
+        java.nio.ByteBuffer storage = java.nio.ByteBuffer.allocate(16).order(java.nio.ByteOrder.LITTLE_ENDIAN).putFloat(1).putFloat(2).putFloat(3).putFloat(4);
+        MetaTestSupport.writeZip(pth, "v", pkl, Map.of("data/0", storage.array()));
+        MappedTensor view = TorchArchive.read(pth).tensors().get("norm.weight");
+        assertArrayEquals(new float[] {3, 4}, view.toFloats());
+
+        byte[] z = Files.readAllBytes(pth);
+        int at = indexOf(z, storage.array());
+        z[at + 1] ^= 0x40; // in element 0, which the tensor does not view
+        Files.write(pth, z);
+        MappedTensor corrupt = TorchArchive.read(pth).tensors().get("norm.weight");
+        CheckpointException e = assertThrows(CheckpointException.class, corrupt::toFloats);
+        assertTrue(e.getMessage().startsWith(pth.toString()) && e.getMessage().contains("tensor norm.weight: its bytes fail the CRC-32 check"), e.getMessage());
+    }
+
+    private static int indexOf(byte[] haystack, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= haystack.length; i++) {
+            for (int j = 0; j < needle.length; j++)
+                if (haystack[i + j] != needle[j]) continue outer;
+            return i;
+        }
+        throw new AssertionError("storage bytes not found in the archive");
+    }
+
     @Test
     void nonContiguousTensorsAreRefused() throws IOException {
         Path pth = tmp.resolve("t.pth");
