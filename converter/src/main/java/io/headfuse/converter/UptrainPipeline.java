@@ -99,8 +99,7 @@ final class UptrainPipeline {
                         // A frozen tensor kept in fp16 on the device is written from the student's checkpoint, not
                         // from its fp16 copy: training never changed it, and fp16 need not hold bf16 values exactly.
                         if (studentStorage.isHalf(e.getKey())) {   // fp16 storage is only ever given to frozen tensors
-                            TensorSource original = studentCkpt.tensor(e.getKey());
-                            tensors.add(original.dtype() == dtype ? original : new CastTensor(original, dtype));
+                            tensors.add(CastTensor.of(studentCkpt.tensor(e.getKey()), dtype));
                         } else {
                             tensors.add(new NdArrayTensor(e.getKey(), e.getValue(), dtype));
                         }

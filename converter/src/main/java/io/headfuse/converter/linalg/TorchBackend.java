@@ -13,16 +13,14 @@ import io.headfuse.uptrain.model.TorchRuntime;
 
 /**
  * The hidden-size products (head statistics: W M, W M W^T, A^T A) in float64 on libtorch, on the first GPU when
- * there is one; the head-size SVDs and polar factors stay in plain Java ({@link JavaBackend}), where they are
+ * there is one; the head-size SVDs stay in plain Java ({@link JavaBackend}; polar factors by the interface's
+ * Newton iteration, with these SVDs as its fallback), where they are
  * small and many. For a machine without ND4J's native library but with a GPU (the GPU bundle): a 7B layer's five
  * 4096-wide products take about 34 s on two cores in Java and milliseconds on the device, plus copying the
  * matrices across. Chosen with {@code HEADFUSE_LINALG=torch} (found through {@link java.util.ServiceLoader}, so the
  * fusion module does not depend on DJL). Results equal the other backends' up to the summation order of float64.
  */
 public final class TorchBackend implements LinalgBackend {
-    /** Relative asymmetry below which the moment is taken as symmetric, as {@link JavaBackend} takes it. */
-    private static final double SYMMETRY_SLACK = 1e-12;
-
     private final JavaBackend small = new JavaBackend();
     private volatile Device device;
 
@@ -53,7 +51,8 @@ public final class TorchBackend implements LinalgBackend {
             NDArray moment = m.create(mm, new Shape(c, c));
             NDArray x = wd.matMul(moment).matMul(wd.transpose());
             double scale = moment.abs().max().getDouble();
-            boolean symmetric = moment.sub(moment.transpose()).abs().max().getDouble() <= SYMMETRY_SLACK * scale;
+            // Taken as symmetric within the slack the Java backend allows, so both backends decide alike.
+            boolean symmetric = moment.sub(moment.transpose()).abs().max().getDouble() <= JavaBackend.SYMMETRY_SLACK * scale;
             return (symmetric ? symmetrize(x) : x).toDoubleArray();
         }
     }
@@ -66,8 +65,6 @@ public final class TorchBackend implements LinalgBackend {
     }
 
     @Override public Svd svd(double[] m, int n) { return small.svd(m, n); }
-
-    @Override public double[] polar(double[] m, int n) { return small.polar(m, n); }
 
     /** fp32 weights widened to float64 on the device (exact). */
     private static NDArray wide(NDManager m, float[] w, int r, int c) {

@@ -33,7 +33,7 @@ public final class JavaBackend implements LinalgBackend {
     @Override public Svd svd(double[] m, int n) { return JacobiSvd.of(m, n); }
 
     /** Relative asymmetry below which a matrix is taken as symmetric: rounding, not structure. */
-    static final double SYMMETRY_SLACK = 1e-12;
+    public static final double SYMMETRY_SLACK = 1e-12;
 
     static boolean symmetric(double[] m, int n) {
         double scale = 0;
